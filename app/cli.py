@@ -1,0 +1,220 @@
+"""The ``timbre`` command line: speak text, list voices, set up offline voices, start the app.
+
+Results go to stdout, progress and errors to stderr; every failure exits non-zero with one plain line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from app import __version__
+from app.core.errors import CancelledError, OutputError, TimbreError
+from app.core.models import CancelToken, SynthesisRequest
+
+logger = logging.getLogger("app.cli")
+
+DEMO_SENTENCE = "Hello! Timbre is ready. Everything you hear is made right here, on your own computer."
+LONG_TEXT_CHARS = 400
+"""Texts longer than this show progress on stderr."""
+
+
+class _Progress:
+    """A one-line progress display on stderr (rewritten in place on a terminal)."""
+
+    def __init__(self, stream=None) -> None:
+        self.stream = stream or sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._last = -1
+
+    def __call__(self, fraction: float, chunks: int) -> None:
+        percent = int(fraction * 100)
+        if self.tty:
+            self.stream.write(f"\rSpeaking… {percent:3d}% ({chunks} chunks)")
+        elif percent // 10 != self._last // 10:
+            self.stream.write(f"Speaking… {percent}% ({chunks} chunks)\n")
+        self._last = percent
+        self.stream.flush()
+
+    def done(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _read_text(value: str) -> str:
+    if value == "-":
+        data = sys.stdin.buffer.read()
+        return data.decode("utf-8", errors="replace")
+    return value
+
+
+def _cmd_speak(args: argparse.Namespace) -> int:
+    from app.services.sinks import FileSink, PlaybackSink, TeeSink
+    from app.services.synthesis import SynthesisService
+
+    text = _read_text(args.text)
+    play = args.play if args.play is not None else args.out is None
+    if not play and args.out is None:
+        raise OutputError("Nothing to do: add --out FILE.wav to save the audio, or drop --no-play.")
+    request = SynthesisRequest(text=text, voice=args.voice, engine=args.engine, speed=args.speed)
+    service = SynthesisService()
+    service.prepare(request)  # every input error before any device or file is touched
+
+    sinks = []
+    if args.out is not None:
+        sinks.append(FileSink(args.out))
+    if play:
+        sinks.append(PlaybackSink())
+    sink = sinks[0] if len(sinks) == 1 else TeeSink(*sinks)
+
+    progress = _Progress() if len(text) > LONG_TEXT_CHARS and not args.quiet else None
+    cancel = CancelToken()
+    try:
+        result = service.synthesize(request, sink, cancel=cancel, progress=progress)
+    finally:
+        if progress is not None:
+            progress.done()
+    if not args.quiet:
+        where = f" to {Path(args.out).expanduser()}" if args.out else ""
+        sys.stderr.write(
+            f"Spoke {result.audio_seconds:.1f} s{where} with {result.engine}/{result.voice} "
+            f"(first audio {result.first_audio_seconds or 0:.2f} s, RTF {result.rtf:.2f}).\n"
+        )
+    return 0
+
+
+def _cmd_voices(args: argparse.Namespace) -> int:
+    from app.services.catalog import catalogue
+
+    engines = catalogue()
+    if args.json:
+        json.dump(engines, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return 0
+    for engine in engines:
+        status = "ready offline" if engine["available"] else f"unavailable: {engine['reason']}"
+        languages = ", ".join(engine["capabilities"]["languages"])
+        print(f"{engine['name']} [{engine['id']}], {status}; languages: {languages}")
+        for voice in engine["voices"]:
+            mark = "✓" if voice["available"] else "✗"
+            default = "  (default)" if voice["id"] == engine["default_voice"] else ""
+            print(f"  {mark} {voice['id']:<16} {voice['name']}{default}")
+    return 0
+
+
+def _cmd_setup(args: argparse.Namespace) -> int:
+    from app.services.setup import install_offline_voices
+
+    def report(line: str) -> None:
+        sys.stderr.write(line + "\n")
+
+    shown = [-1]
+
+    def progress(done: int, total: int) -> None:
+        percent = int(done * 100 / total) if total else 0
+        if percent // 10 != shown[0] // 10:
+            sys.stderr.write(f"  {done / 1e6:.1f} of {total / 1e6:.1f} MB ({percent}%)\n")
+            shown[0] = percent
+
+    install_offline_voices(report, progress)
+    return 0
+
+
+def _cmd_gui(args: argparse.Namespace) -> int:
+    """Until the main window exists, greet the user on the offline default voice."""
+    from app import paths
+    from app.services.playback import SoundDeviceOutput
+    from app.services.sinks import FileSink, PlaybackSink
+    from app.services.synthesis import SynthesisService
+
+    request = SynthesisRequest(text=DEMO_SENTENCE)
+    try:
+        SoundDeviceOutput.check_available()
+        sink = PlaybackSink()
+        where = "through the speakers"
+    except OutputError as exc:
+        out = paths.data_dir() / "demo.wav"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        sink = FileSink(out)
+        where = f"to {out} ({exc})"
+    started = time.perf_counter()
+    result = SynthesisService().synthesize(request, sink)
+    print(f'Timbre {__version__} said: "{DEMO_SENTENCE}"')
+    print(
+        f"  voice {result.engine}/{result.voice}, {result.audio_seconds:.1f} s of audio {where}, "
+        f"ready in {time.perf_counter() - started:.1f} s"
+    )
+    print("The desktop window is not built yet; try: timbre speak \"Hello\" or timbre voices")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="timbre", description="Local text-to-speech and voice cloning.")
+    parser.add_argument("--version", action="version", version=f"timbre {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    speak = sub.add_parser("speak", help="say text aloud or save it to a file")
+    speak.add_argument("text", help="the text to say, or - to read it from standard input")
+    speak.add_argument("--voice", help="voice id (see 'timbre voices'); Kokoro blends: af_heart:0.7,am_michael:0.3")
+    speak.add_argument("--engine", help="engine id (piper, kokoro); by default the engine that has the voice")
+    speak.add_argument("--speed", type=float, default=1.0, help="speaking rate, 1.0 is normal (0.5 to 2.0)")
+    speak.add_argument("--out", help="save to this .wav or .flac file")
+    play = speak.add_mutually_exclusive_group()
+    play.add_argument("--play", dest="play", action="store_true", default=None, help="play through the speakers")
+    play.add_argument("--no-play", dest="play", action="store_false", help="do not play (default with --out)")
+    speak.add_argument("-q", "--quiet", action="store_true", help="no progress or summary on stderr")
+    speak.set_defaults(func=_cmd_speak)
+
+    voices = sub.add_parser("voices", help="list engines and voices, and whether each works offline now")
+    voices.add_argument("--json", action="store_true", help="machine-readable output")
+    voices.set_defaults(func=_cmd_voices)
+
+    setup = sub.add_parser("setup", help="prepare the offline voices (run once after installing)")
+    setup.set_defaults(func=_cmd_setup)
+
+    gui = sub.add_parser("gui", help="start the app")
+    gui.set_defaults(func=_cmd_gui)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except CancelledError:
+        sys.stderr.write("timbre: cancelled\n")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `timbre voices | head`): not an error worth a message.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stops the interpreter's flush at exit failing
+        return 0
+    except KeyboardInterrupt:
+        sys.stderr.write("\ntimbre: cancelled\n")
+        return 130
+    except TimbreError as exc:
+        sys.stderr.write(f"timbre: {exc}\n")
+        return 1
+    except Exception as exc:  # noqa: BLE001 - last resort: one line for the user, the trace in the log
+        logger.debug("Unexpected failure", exc_info=True)
+        sys.stderr.write(f"timbre: unexpected error: {type(exc).__name__}: {exc}\n")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

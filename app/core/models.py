@@ -1,0 +1,97 @@
+"""Plain values passed between layers: requests, audio chunks, voices, capabilities, cancel tokens."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app.core.errors import CancelledError
+
+
+@dataclass(frozen=True)
+class AudioChunk:
+    """A piece of mono audio, float32 in [-1, 1]."""
+
+    samples: np.ndarray
+    """Mono float32 samples."""
+    sample_rate: int
+    """Samples per second."""
+    text: str = ""
+    """The text this audio speaks, when known (one text chunk)."""
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return len(self.samples) / float(self.sample_rate) if self.sample_rate else 0.0
+
+
+@dataclass(frozen=True)
+class SynthesisRequest:
+    """What to say and how; engines read the fields they support and ignore the rest."""
+
+    text: str
+    voice: str | None = None
+    """Voice id as the engine knows it (Kokoro also takes blends such as ``af_heart:0.7,am_michael:0.3``)."""
+    engine: str | None = None
+    """Engine id; ``None`` lets the registry pick the engine that owns ``voice``."""
+    speed: float = 1.0
+    """1.0 is the voice's natural pace; 2.0 is twice as fast."""
+    language: str | None = None
+    """BCP-47-ish language code (``en-us``, ``ja``); ``None`` means the voice's own language."""
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    """One voice an engine offers."""
+
+    id: str
+    name: str
+    engine: str
+    language: str
+    gender: str = ""
+    available: bool = True
+    """Whether it can speak now, offline, with nothing more to download."""
+    note: str = ""
+    """Why it is unavailable, or anything else worth showing."""
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an engine can do, so callers (and the UI) can grey out what does not apply."""
+
+    sample_rate: int
+    languages: tuple[str, ...]
+    preset_voices: bool = True
+    voice_blending: bool = False
+    clone_from_reference: bool = False
+    voice_design: bool = False
+    style_instructions: bool = False
+    streaming: bool = False
+    """Yields audio while one text chunk is still being computed (not just per chunk)."""
+    speed_range: tuple[float, float] = (0.5, 2.0)
+    seeded: bool = False
+    """Whether the same seed gives identical audio."""
+    devices: tuple[str, ...] = ("cpu",)
+
+
+@dataclass
+class CancelToken:
+    """A flag shared between whoever starts a job and the code doing it; checked between chunks."""
+
+    _event: threading.Event = field(default_factory=threading.Event)
+
+    def cancel(self) -> None:
+        """Ask the job to stop at its next check."""
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        """Raise :class:`CancelledError` if :meth:`cancel` was called."""
+        if self._event.is_set():
+            raise CancelledError()

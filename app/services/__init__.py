@@ -1,0 +1,1 @@
+"""Use cases (synthesize, play, list voices) that the CLI and the UI share; no Qt here."""

@@ -1,0 +1,142 @@
+"""The streaming synthesis use case: clean and chunk the text, run the engine, hand each chunk to a sink.
+
+Audio reaches the sink as soon as each text chunk is spoken, while the rest is still being computed;
+nothing accumulates here, so a book-length text streams in constant memory. A cancel takes effect
+between engine chunks, and the sink then discards what it had (no half-written file).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.core import audio as audio_ops
+from app.core.errors import EmptyTextError, TimbreError
+from app.core.models import CancelToken, SynthesisRequest
+from app.core.text import clean_for_speech, has_speakable_content, iter_chunks
+from app.engines.base import Engine
+from app.engines.registry import Registry, default_registry
+from app.services.sinks import Sink
+
+logger = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[float, int], None]
+"""Called after each text chunk with (fraction of the text done, chunks done)."""
+
+CLAUSE_PAUSE = audio_ops.PAUSES["clause"]
+
+
+@dataclass
+class SynthesisResult:
+    """Figures for one finished job."""
+
+    engine: str
+    voice: str
+    sample_rate: int
+    chunks: int = 0
+    frames: int = 0
+    load_seconds: float = 0.0
+    """Time spent loading the engine's weights (0 when it was already loaded)."""
+    first_audio_seconds: float | None = None
+    """From the start of synthesis (after loading) to the first samples handed to the sink."""
+    total_seconds: float = 0.0
+    """From the start of synthesis (after loading) to the last chunk handed to the sink."""
+
+    @property
+    def audio_seconds(self) -> float:
+        return self.frames / self.sample_rate if self.sample_rate else 0.0
+
+    @property
+    def rtf(self) -> float:
+        """Real-time factor: compute seconds per second of audio (below 1 is faster than real time)."""
+        return self.total_seconds / self.audio_seconds if self.frames else 0.0
+
+
+class SynthesisService:
+    """Runs synthesis requests against the registry's engines. One job at a time per instance."""
+
+    def __init__(self, registry: Registry | None = None) -> None:
+        self.registry = registry if registry is not None else default_registry()
+
+    def prepare(self, request: SynthesisRequest) -> tuple[Engine, str, str]:
+        """Validate a request without synthesizing: returns (engine, resolved voice, cleaned text)."""
+        text = clean_for_speech(request.text or "")
+        if not has_speakable_content(text):
+            raise EmptyTextError("There is nothing to say: the text is empty or has no words in it.")
+        engine, voice = self.registry.resolve(request.voice, request.engine)
+        low, high = engine.capabilities.speed_range
+        if not low <= float(request.speed) <= high:
+            raise TimbreError(f"{engine.name} can speak at speeds from {low:g} to {high:g}, not {request.speed:g}.")
+        return engine, voice, text
+
+    def synthesize(
+        self,
+        request: SynthesisRequest,
+        sink: Sink,
+        cancel: CancelToken | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> SynthesisResult:
+        """Speak ``request`` into ``sink``; raises (after ``sink.abort()``) on error or cancel."""
+        cancel = cancel if cancel is not None else CancelToken()
+        engine, voice, text = self.prepare(request)
+        rate = engine.capabilities.sample_rate
+        result = SynthesisResult(engine=engine.id, voice=voice, sample_rate=rate)
+
+        load_start = time.perf_counter()
+        if not engine.loaded:
+            engine.load()
+            result.load_seconds = time.perf_counter() - load_start
+        cancel.raise_if_cancelled()
+
+        sink.open(rate)
+        start = time.perf_counter()
+        pending_pause = 0.0
+        try:
+            for chunk in iter_chunks(text):
+                cancel.raise_if_cancelled()
+                piece_request = dataclasses.replace(request, text=chunk.text, voice=voice, engine=engine.id)
+                for piece in engine.synthesize(piece_request, cancel):
+                    samples = self._shape(piece.samples, piece.sample_rate, rate, engine)
+                    if samples.size == 0:
+                        continue
+                    if pending_pause > 0 and result.frames > 0:
+                        samples = np.concatenate([np.zeros(int(pending_pause * rate), np.float32), samples])
+                    sink.write(samples)
+                    result.frames += samples.size
+                    if result.first_audio_seconds is None:
+                        result.first_audio_seconds = time.perf_counter() - start
+                    pending_pause = CLAUSE_PAUSE
+                    cancel.raise_if_cancelled()
+                pending_pause = audio_ops.PAUSES.get(chunk.boundary, 0.0)
+                result.chunks += 1
+                if progress is not None:
+                    progress(chunk.end / len(text), result.chunks)
+            result.total_seconds = time.perf_counter() - start
+            if result.frames == 0:
+                raise EmptyTextError(f"{engine.name} produced no audio for this text.")
+            sink.close()
+        except BaseException:
+            sink.abort()
+            raise
+        logger.info(
+            "Spoke %.1f s of audio in %.2f s (first audio %.2f s) with %s/%s",
+            result.audio_seconds,
+            result.total_seconds,
+            result.first_audio_seconds or 0.0,
+            engine.id,
+            voice,
+        )
+        return result
+
+    @staticmethod
+    def _shape(samples: np.ndarray, source_rate: int, rate: int, engine: Engine) -> np.ndarray:
+        """Make an engine piece joinable: mono float32 at the job's rate, trimmed and faded (whole utterances)."""
+        audio = audio_ops.resample(audio_ops.as_mono_float32(samples), source_rate, rate)
+        if engine.capabilities.streaming:
+            return audio
+        return audio_ops.fade_edges(audio_ops.trim_silence(audio, rate), rate)

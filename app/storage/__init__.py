@@ -1,0 +1,1 @@
+"""SQLite library and atomic files (profiles, samples, generations)."""

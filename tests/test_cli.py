@@ -1,0 +1,110 @@
+"""The `timbre` command line, in process and as a real subprocess, judged by listening (Whisper)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+from speech import transcribe, word_error_rate, words_per_second_ok
+
+from app.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SPOKEN = (
+    "Timbre reads text aloud on your own computer. The weather was cold, so we stayed inside and read books. "
+    "Please bring the green umbrella when you come home tonight."
+)
+
+
+def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=os.environ.copy(),
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize("voice", ["joe", "af_heart"])
+def test_speak_is_understood_by_a_listener(tmp_path, voice):
+    out = tmp_path / "speech.wav"
+    proc = run_cli("speak", SPOKEN, "--voice", voice, "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert f"Spoke " in proc.stderr and str(out) in proc.stderr
+    heard = transcribe(str(out))
+    wer = word_error_rate(SPOKEN, heard)
+    assert wer <= 0.10, f"WER {wer:.0%}: heard {heard!r}"
+
+
+def test_speak_reads_stdin_and_writes_flac(tmp_path):
+    out = tmp_path / "stdin.flac"
+    proc = run_cli("speak", "-", "--out", str(out), "--quiet", stdin="Reading from standard input works.")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    audio, rate = sf.read(out)
+    assert rate == 22050 and words_per_second_ok("Reading from standard input works", len(audio) / rate)
+
+
+def test_errors_are_one_line_and_nonzero(tmp_path, capsys):
+    cases = [
+        (["speak", "   ", "--out", str(tmp_path / "a.wav")], "nothing to say"),
+        (["speak", "hi", "--voice", "af_haert", "--out", str(tmp_path / "b.wav")], "af_heart"),
+        (["speak", "hi", "--engine", "kokor", "--out", str(tmp_path / "c.wav")], "kokoro"),
+        (["speak", "hi", "--out", str(tmp_path / "missing" / "d.wav")], "does not exist"),
+        (["speak", "hi", "--out", "/proc/e.wav"], "/proc"),
+        (["speak", "hi", "--out", str(tmp_path / "f.mp3")], ".wav or .flac"),
+        (["speak", "hi", "--no-play"], "Nothing to do"),
+        (["speak", "hi", "--speed", "5", "--out", str(tmp_path / "g.wav")], "speeds from"),
+    ]
+    for argv, needle in cases:
+        code = main(argv)
+        err = capsys.readouterr().err
+        assert code == 1, (argv, err)
+        assert err.startswith("timbre: ") and err.count("\n") == 1, err
+        assert needle in err, (needle, err)
+    assert list(tmp_path.iterdir()) == [], "no error may leave a file behind"
+
+
+def test_progress_on_stderr_for_long_text(tmp_path, capsys):
+    text = " ".join(f"Sentence number {i} is here." for i in range(30))
+    assert main(["speak", text, "--out", str(tmp_path / "long.wav")]) == 0
+    err = capsys.readouterr().err
+    assert "Speaking… 100%" in err and err.count("Speaking…") >= 3
+
+
+def test_voices_json_lists_engines_and_offline_state(capsys):
+    assert main(["voices", "--json"]) == 0
+    engines = {e["id"]: e for e in json.loads(capsys.readouterr().out)}
+    assert set(engines) == {"piper", "kokoro"}
+    assert engines["piper"]["available"] and engines["piper"]["default_voice"] == "joe"
+    kokoro_voices = {v["id"]: v for v in engines["kokoro"]["voices"]}
+    assert len(kokoro_voices) >= 54 and kokoro_voices["af_heart"]["available"]
+    assert "ja" in engines["kokoro"]["capabilities"]["languages"]
+    assert engines["kokoro"]["capabilities"]["voice_blending"] is True
+
+
+def test_voices_text_output(capsys):
+    assert main(["voices"]) == 0
+    out = capsys.readouterr().out
+    assert "Piper [piper], ready offline" in out and "joe" in out and "am_michael" in out
+
+
+def test_gui_greets_on_the_default_voice_without_a_sound_card(timbre_home, capsys):
+    assert main(["gui"]) == 0
+    out = capsys.readouterr().out
+    assert "Timbre" in out and "piper/joe" in out
+    if "demo.wav" in out:  # no output device here: the greeting is saved instead of lost
+        assert sf.info(timbre_home / "demo.wav").duration > 2
+
+
+def test_console_script_and_version():
+    proc = run_cli("--version")
+    assert proc.returncode == 0 and proc.stdout.startswith("timbre ")
