@@ -63,7 +63,15 @@ def _cmd_speak(args: argparse.Namespace) -> int:
     play = args.play if args.play is not None else args.out is None
     if not play and args.out is None:
         raise OutputError("Nothing to do: add --out FILE.wav to save the audio, or drop --no-play.")
-    request = SynthesisRequest(text=text, voice=args.voice, engine=args.engine, speed=args.speed)
+    from app import settings
+
+    prefs = settings.load()
+    request = SynthesisRequest(
+        text=text,
+        voice=args.voice or prefs.default_voice or None,
+        engine=args.engine or (None if args.voice else prefs.default_engine or None),
+        speed=args.speed if args.speed is not None else prefs.speed,
+    )
     service = SynthesisService()
     service.prepare(request)  # every input error before any device or file is touched
 
@@ -165,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     speak.add_argument("text", help="the text to say, or - to read it from standard input")
     speak.add_argument("--voice", help="voice id (see 'timbre voices'); Kokoro blends: af_heart:0.7,am_michael:0.3")
     speak.add_argument("--engine", help="engine id (piper, kokoro); by default the engine that has the voice")
-    speak.add_argument("--speed", type=float, default=1.0, help="speaking rate, 1.0 is normal (0.5 to 2.0)")
+    speak.add_argument("--speed", type=float, help="speaking rate, 1.0 is normal (0.5 to 2.0)")
     speak.add_argument("--out", help="save to this .wav or .flac file")
     play = speak.add_mutually_exclusive_group()
     play.add_argument("--play", dest="play", action="store_true", default=None, help="play through the speakers")

@@ -29,6 +29,8 @@ def _imports(path: Path) -> list[tuple[str, bool]]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found += [(alias.name, id(node) in top) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module == "app" and node.level == 0:
+            found += [(f"app.{alias.name}", id(node) in top) for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.append((node.module, id(node) in top))
     return found
@@ -48,6 +50,7 @@ def test_imports_point_down():
         for module, _ in _imports(path):
             if module == "app" or module.startswith("app."):
                 target = module.split(".")[1] if "." in module else "__init__"
+                target = "__init__" if target.startswith("__") else target
                 if target not in ALLOWED[layer]:
                     problems.append(f"{path.relative_to(APP)} imports {module}")
     assert problems == []

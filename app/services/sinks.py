@@ -71,10 +71,10 @@ class CollectSink(NullSink):
 def _describe_os_error(exc: OSError, path: Path) -> str:
     if exc.errno == errno.ENOSPC:
         return f"The disk is full; {path} was not written."
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return f"Timbre is not allowed to write to {path.parent}."
-    if exc.errno == errno.ENOENT:
+    if exc.errno == errno.ENOENT and not path.parent.is_dir():
         return f"The folder {path.parent} does not exist."
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT):
+        return f"Timbre is not allowed to write to {path.parent}."
     return f"{path} could not be written: {exc.strerror or exc}."
 
 

@@ -70,9 +70,9 @@ def test_unknown_voice_in_a_blend_names_close_matches(kokoro):
     assert "am_michael" in info.value.suggestions
 
 
-def test_symbols_only_chunk_yields_nothing_rather_than_failing(kokoro):
-    pieces = list(kokoro.synthesize(SynthesisRequest(text="~~~", voice="af_heart"), CancelToken()))
-    assert all(p.samples.size == 0 for p in pieces) or pieces == []
+def test_text_without_phonemes_yields_nothing_rather_than_failing(kokoro):
+    # An ideographic space reaches the engine as text but has no phonemes: skip it, do not fail the job.
+    assert list(kokoro.synthesize(SynthesisRequest(text="\u3000", voice="af_heart"), CancelToken())) == []
 
 
 def _tarball(voices: dict[str, bytes]) -> bytes:
