@@ -159,7 +159,7 @@ def _cmd_gui(args: argparse.Namespace) -> int:
         f"  voice {result.engine}/{result.voice}, {result.audio_seconds:.1f} s of audio {where}, "
         f"ready in {time.perf_counter() - started:.1f} s"
     )
-    print("The desktop window is not built yet; try: timbre speak \"Hello\" or timbre voices")
+    print('The desktop window is not built yet; try: timbre speak "Hello" or timbre voices')
     return 0
 
 
@@ -171,12 +171,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     speak = sub.add_parser("speak", help="say text aloud or save it to a file")
     speak.add_argument("text", help="the text to say, or - to read it from standard input")
-    speak.add_argument("--voice", help="voice id (see 'timbre voices'); Kokoro blends: af_heart:0.7,am_michael:0.3")
+    speak.add_argument(
+        "--voice", help="voice id (see 'timbre voices'); Kokoro blends: af_heart:0.7,am_michael:0.3"
+    )
     speak.add_argument("--engine", help="engine id (piper, kokoro); by default the engine that has the voice")
     speak.add_argument("--speed", type=float, help="speaking rate, 1.0 is normal (0.5 to 2.0)")
     speak.add_argument("--out", help="save to this .wav or .flac file")
     play = speak.add_mutually_exclusive_group()
-    play.add_argument("--play", dest="play", action="store_true", default=None, help="play through the speakers")
+    play.add_argument(
+        "--play", dest="play", action="store_true", default=None, help="play through the speakers"
+    )
     play.add_argument("--no-play", dest="play", action="store_false", help="do not play (default with --out)")
     speak.add_argument("-q", "--quiet", action="store_true", help="no progress or summary on stderr")
     speak.set_defaults(func=_cmd_speak)

@@ -40,7 +40,8 @@ TEXT = (
     "The crossing was rough, and most passengers stayed below, but she stood at the rail and watched the far "
     "shore grow larger. When the ferry docked, she saw him at once: a tall man in a grey hat, sitting on a "
     "bench, reading her grandfather's notebook as if it were the most exciting novel in the world. She "
-    "walked over and sat beside him. He looked up, a little embarrassed, and said he had found it on the pier "
+    "walked over and sat beside him. He looked up, a little embarrassed, and said he had found it on the "
+    "pier "
     "and could not stop reading. They talked until noon about storms and ships and the people who watch them."
 )
 FIRST_SENTENCE = "The old harbour town woke slowly on winter mornings."
@@ -90,7 +91,9 @@ def bench(engine_id: str, repeats: int) -> dict:
     raw = raw_engine(engine_id)
     request = SynthesisRequest(text=TEXT, voice=VOICES[engine_id], engine=engine_id)
     raw("Warm up.")
-    service.synthesize(SynthesisRequest(text="Warm up.", engine=engine_id, voice=VOICES[engine_id]), NullSink())
+    service.synthesize(
+        SynthesisRequest(text="Warm up.", engine=engine_id, voice=VOICES[engine_id]), NullSink()
+    )
 
     rows = {"raw_whole": [], "raw_first": [], "ttfa": [], "total": [], "rtf": [], "audio": []}
     for _ in range(repeats):
@@ -144,7 +147,8 @@ def main() -> int:
             print(
                 f"{r['engine']:>7}: load {r['load_s']:.2f}s | raw whole {r['raw_whole_text_s']:.2f}s, "
                 f"raw first sentence {r['raw_first_sentence_s']:.3f}s | Timbre first audio "
-                f"{r['timbre_first_audio_s']:.3f}s ({r['first_audio_vs_raw_first_sentence']}x first sentence, "
+                f"{r['timbre_first_audio_s']:.3f}s "
+                f"({r['first_audio_vs_raw_first_sentence']}x first sentence, "
                 f"{r['first_audio_vs_raw_whole_text']:.1%} of whole), total {r['timbre_total_s']:.2f}s "
                 f"({r['total_vs_raw_whole_text']}x raw), RTF {r['timbre_rtf']:.3f}"
             )

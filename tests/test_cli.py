@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # Plain words only: Whisper tiny.en cannot know a brand name, and homophones ("aloud", "allowed") would
 # measure the listener rather than the voice.
 SPOKEN = (
-    "This program reads your text to you on your own computer. The weather was cold, so we stayed inside and read books. "
+    "This program reads your text to you on your own computer. "
+    "The weather was cold, so we stayed inside and read books. "
     "Please bring the green umbrella when you come home tonight."
 )
 

@@ -137,6 +137,10 @@ class KokoroOnnxEngine(Engine):
     def _load(self) -> None:
         from kokoro_onnx import Kokoro
 
+        # phonemizer warns on every mixed-script line ("language switch flags have been kept"):
+        # noise for a user, useful only when debugging.
+        logging.getLogger("phonemizer").setLevel(logging.ERROR)
+
         voices_path = kokoro_assets.voices_file()
         if voices_path is None:
             raise TimbreError("No Kokoro voices are installed. Run 'timbre setup'.")
@@ -172,7 +176,9 @@ class KokoroOnnxEngine(Engine):
         lang = self.language_for(voice, request.language)
         cancel.raise_if_cancelled()
         try:
-            audio, rate = self._kokoro.create(request.text, voice=style, speed=float(request.speed), lang=lang)
+            audio, rate = self._kokoro.create(
+                request.text, voice=style, speed=float(request.speed), lang=lang
+            )
         except ValueError as exc:
             # Raised for text that yields no phonemes (symbols only): nothing to say, not a failure.
             if "phonemes" not in str(exc):

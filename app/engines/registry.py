@@ -53,7 +53,9 @@ class Registry:
                     known = ", ".join(self._factories)
                     close = difflib.get_close_matches(key, list(self._factories), n=1)
                     hint = f" Did you mean {close[0]}?" if close else ""
-                    raise EngineNotFoundError(f"There is no engine called '{engine_id}'.{hint} Engines: {known}.")
+                    raise EngineNotFoundError(
+                        f"There is no engine called '{engine_id}'.{hint} Engines: {known}."
+                    )
                 self._engines[key] = factory()
             return self._engines[key]
 
@@ -61,7 +63,7 @@ class Registry:
         return [self.get(engine_id) for engine_id in self._factories]
 
     def resolve(self, voice: str | None, engine_id: str | None) -> tuple[Engine, str]:
-        """Pick the engine and its voice id: an explicit engine wins, else the first engine owning the voice."""
+        """Pick the engine and voice: an explicit engine wins, else the first engine owning the voice."""
         if engine_id:
             engine = self.get(engine_id)
             resolved = engine.resolve_voice(voice)

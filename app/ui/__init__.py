@@ -1,1 +1,1 @@
-"""The Qt (PySide6) desktop app: the only layer that imports Qt. The main window arrives with the app issue."""
+"""The Qt (PySide6) desktop app, the only layer that imports Qt; the main window comes with the app issue."""

@@ -403,3 +403,9 @@ def test_property_letters_are_preserved_with_cjk_and_long_tokens(seed: int) -> N
         chunks = chunk_text(cleaned, first_max_chars=first, max_chars=maximum, growth=growth)
         _check_chunks(cleaned, chunks, first, maximum, growth)
         assert [ch for c in chunks for ch in c.text if ch.isalnum()] == [ch for ch in cleaned if ch.isalnum()]
+
+
+def test_degree_signs_are_read_as_words():
+    assert clean_for_speech("It was 20°C, or 68 °F, and 5℃ at night.") == (
+        "It was 20 degrees C, or 68 degrees F, and 5 degrees Celsius at night."
+    )

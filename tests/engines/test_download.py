@@ -48,7 +48,7 @@ def test_download_reports_progress_and_verifies(server, tmp_path):
     )
     assert dest.read_bytes() == PAYLOAD
     assert seen[-1] == (len(PAYLOAD), len(PAYLOAD))
-    assert len(seen) > 4 and all(a[0] < b[0] for a, b in zip(seen, seen[1:]))
+    assert len(seen) > 4 and all(a[0] < b[0] for a, b in zip(seen, seen[1:], strict=False))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.bin"]
 
 
