@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any, Literal
@@ -173,13 +173,17 @@ def _split_point(text: str, start: int, stop: int, limit: int) -> tuple[int, Bou
 
 def iter_chunks(
     text: str, *, first_max_chars: int = 120, max_chars: int = 300, growth: float = 1.5
-) -> Iterator[TextChunk]:
+) -> Generator[TextChunk, int | None, None]:
     """Lazily cut cleaned text (see :func:`clean_for_speech`) into chunks to speak one after another.
 
     The first chunk is the first sentence alone, so the first audio comes fast. Chunk ``k`` packs whole
     sentences up to ``min(max_chars, first_max_chars * growth**k)`` characters and never crosses a
     paragraph break; a sentence longer than that is cut at a clause mark, else a space, else mid-token.
     Work is proportional to what has been consumed, so a 1 MB text yields its first chunk at once.
+
+    A caller that knows better (the synthesis service, pacing chunks to keep playback ahead) may
+    ``send()`` the character limit for the next chunk instead of calling ``next()``; it is capped at
+    ``max_chars``, and sending ``None`` keeps the geometric growth.
     """
     if first_max_chars < 1 or max_chars < 1:
         raise ValueError("first_max_chars and max_chars must be at least 1")
@@ -188,7 +192,9 @@ def iter_chunks(
     return _chunks(text, first_max_chars, max_chars, growth)
 
 
-def _chunks(text: str, first_max_chars: int, max_chars: int, growth: float) -> Iterator[TextChunk]:
+def _chunks(
+    text: str, first_max_chars: int, max_chars: int, growth: float
+) -> Generator[TextChunk, int | None, None]:
     """The generator behind :func:`iter_chunks`, one sentence of look-ahead to tell "end" from the rest."""
     sentences = _sentences(text)
     limit_now = float(min(first_max_chars, max_chars))
@@ -218,9 +224,12 @@ def _chunks(text: str, first_max_chars: int, max_chars: int, growth: float) -> I
                 end, current, upcoming = upcoming[1], upcoming, next(sentences, None)
             piece, boundary = " ".join(text[start:end].split()), after(current)
             current, upcoming = upcoming, next(sentences, None)
-        yield TextChunk(piece, end, boundary)
+        requested = yield TextChunk(piece, end, boundary)
         first = False
-        limit_now = min(float(max_chars), limit_now * growth)
+        if requested:  # the caller paces the next chunk itself (see iter_chunks)
+            limit_now = float(min(max_chars, max(1, requested)))
+        else:
+            limit_now = min(float(max_chars), limit_now * growth)
 
 
 def chunk_text(text: str, **kwargs: Any) -> list[TextChunk]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +18,8 @@ import numpy as np
 from app.core import audio as audio_ops
 from app.core.errors import EmptyTextError, TimbreError
 from app.core.models import CancelToken, SynthesisRequest
-from app.core.text import clean_for_speech, has_speakable_content, iter_chunks
+from app.core.pacing import next_chunk_chars
+from app.core.text import TextChunk, clean_for_speech, has_speakable_content, iter_chunks
 from app.engines.base import Engine
 from app.engines.registry import Registry, default_registry
 from app.services.sinks import Sink
@@ -29,6 +30,11 @@ ProgressCallback = Callable[[float, int], None]
 """Called after each text chunk with (fraction of the text done, chunks done)."""
 
 CLAUSE_PAUSE = audio_ops.PAUSES["clause"]
+FIRST_CHUNK_CHARS = 120
+"""The first chunk is one sentence of at most this many characters, so the first audio comes fast."""
+MIN_CHUNK_CHARS = 40
+MAX_CHUNK_CHARS = 300
+"""Later chunks are paced between these bounds (see :mod:`app.core.pacing`)."""
 
 
 @dataclass
@@ -96,29 +102,16 @@ class SynthesisService:
         cancel.raise_if_cancelled()
 
         sink.open(rate)
-        start = time.perf_counter()
-        pending_pause = 0.0
         try:
-            for chunk in iter_chunks(text):
-                cancel.raise_if_cancelled()
-                piece_request = dataclasses.replace(request, text=chunk.text, voice=voice, engine=engine.id)
-                for piece in engine.synthesize(piece_request, cancel):
-                    samples = self._shape(piece.samples, piece.sample_rate, rate, engine)
-                    if samples.size == 0:
-                        continue
-                    if pending_pause > 0 and result.frames > 0:
-                        samples = np.concatenate([np.zeros(int(pending_pause * rate), np.float32), samples])
-                    sink.write(samples)
-                    result.frames += samples.size
-                    if result.first_audio_seconds is None:
-                        result.first_audio_seconds = time.perf_counter() - start
-                    pending_pause = CLAUSE_PAUSE
-                    cancel.raise_if_cancelled()
-                pending_pause = audio_ops.PAUSES.get(chunk.boundary, 0.0)
-                result.chunks += 1
-                if progress is not None:
-                    progress(chunk.end / len(text), result.chunks)
-            result.total_seconds = time.perf_counter() - start
+            self._run(
+                engine,
+                dataclasses.replace(request, voice=voice, engine=engine.id),
+                text,
+                sink,
+                cancel,
+                progress,
+                result,
+            )
             if result.frames == 0:
                 raise EmptyTextError(f"{engine.name} produced no audio for this text.")
             sink.close()
@@ -134,6 +127,65 @@ class SynthesisService:
             voice,
         )
         return result
+
+    def _run(
+        self,
+        engine: Engine,
+        request: SynthesisRequest,
+        text: str,
+        sink: Sink,
+        cancel: CancelToken,
+        progress: ProgressCallback | None,
+        result: SynthesisResult,
+    ) -> None:
+        """The chunk loop: synthesize, join, hand over, and size the next chunk to keep playback ahead."""
+        rate = result.sample_rate
+        chunks = iter_chunks(text, first_max_chars=FIRST_CHUNK_CHARS, max_chars=MAX_CHUNK_CHARS)
+        start = time.perf_counter()
+        first_audio_at: float | None = None
+        waiting = 0.0  # time spent inside sink.write (a full playback buffer), which is not synthesis
+        pending_pause = 0.0
+        next_limit: int | None = None
+        while (chunk := self._next_chunk(chunks, next_limit, result.chunks)) is not None:
+            cancel.raise_if_cancelled()
+            for piece in engine.synthesize(dataclasses.replace(request, text=chunk.text), cancel):
+                samples = self._shape(piece.samples, piece.sample_rate, rate, engine)
+                if samples.size == 0:
+                    continue
+                if pending_pause > 0 and result.frames > 0:
+                    samples = np.concatenate([np.zeros(int(pending_pause * rate), np.float32), samples])
+                before_write = time.perf_counter()
+                sink.write(samples)
+                waiting += time.perf_counter() - before_write
+                result.frames += samples.size
+                if first_audio_at is None:
+                    first_audio_at = before_write
+                    result.first_audio_seconds = before_write - start
+                pending_pause = CLAUSE_PAUSE
+                cancel.raise_if_cancelled()
+            pending_pause = audio_ops.PAUSES.get(chunk.boundary, 0.0)
+            result.chunks += 1
+            now = time.perf_counter()
+            next_limit = next_chunk_chars(
+                audio_seconds=result.audio_seconds,
+                compute_seconds=now - start - waiting,
+                chars_done=chunk.end,
+                played_seconds=now - first_audio_at if first_audio_at is not None else 0.0,
+                min_chars=MIN_CHUNK_CHARS,
+                max_chars=MAX_CHUNK_CHARS,
+            )
+            if progress is not None:
+                progress(chunk.end / len(text), result.chunks)
+        result.total_seconds = time.perf_counter() - start
+
+    @staticmethod
+    def _next_chunk(
+        chunks: Generator[TextChunk, int | None, None], limit: int | None, done: int
+    ) -> TextChunk | None:
+        try:
+            return next(chunks) if done == 0 else chunks.send(limit)
+        except StopIteration:
+            return None
 
     @staticmethod
     def _shape(samples: np.ndarray, source_rate: int, rate: int, engine: Engine) -> np.ndarray:
