@@ -22,6 +22,9 @@ FILE_FORMATS = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_16")}
 class Sink(Protocol):
     """Receives audio chunk by chunk. ``close`` finishes the job; ``abort`` discards it."""
 
+    realtime: bool
+    """True when the audio is heard as it arrives, so synthesis must stay ahead of it (see pacing)."""
+
     def open(self, sample_rate: int) -> None: ...
 
     def write(self, samples: np.ndarray) -> None: ...
@@ -33,6 +36,8 @@ class Sink(Protocol):
 
 class NullSink:
     """Counts what it is given and keeps nothing."""
+
+    realtime = False
 
     def __init__(self) -> None:
         self.sample_rate = 0
@@ -80,6 +85,8 @@ def _describe_os_error(exc: OSError, path: Path) -> str:
 
 class FileSink:
     """Streams audio into a temporary file beside ``path``; it becomes ``path`` only on ``close``."""
+
+    realtime = False
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path).expanduser()
@@ -157,6 +164,8 @@ class FileSink:
 class PlaybackSink:
     """Plays chunks as they arrive; ``close`` waits until the last one has been heard."""
 
+    realtime = True
+
     def __init__(self, output: BufferedOutput | None = None) -> None:
         self.output = output if output is not None else SoundDeviceOutput()
 
@@ -178,6 +187,7 @@ class TeeSink:
 
     def __init__(self, *sinks: Sink) -> None:
         self.sinks = list(sinks)
+        self.realtime = any(getattr(sink, "realtime", False) for sink in self.sinks)
 
     def open(self, sample_rate: int) -> None:
         opened: list[Sink] = []

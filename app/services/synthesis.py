@@ -140,6 +140,7 @@ class SynthesisService:
     ) -> None:
         """The chunk loop: synthesize, join, hand over, and size the next chunk to keep playback ahead."""
         rate = result.sample_rate
+        paced = bool(getattr(sink, "realtime", False))  # otherwise chunks grow geometrically (cheaper)
         chunks = iter_chunks(text, first_max_chars=FIRST_CHUNK_CHARS, max_chars=MAX_CHUNK_CHARS)
         start = time.perf_counter()
         first_audio_at: float | None = None
@@ -165,15 +166,16 @@ class SynthesisService:
                 cancel.raise_if_cancelled()
             pending_pause = audio_ops.PAUSES.get(chunk.boundary, 0.0)
             result.chunks += 1
-            now = time.perf_counter()
-            next_limit = next_chunk_chars(
-                audio_seconds=result.audio_seconds,
-                compute_seconds=now - start - waiting,
-                chars_done=chunk.end,
-                played_seconds=now - first_audio_at if first_audio_at is not None else 0.0,
-                min_chars=MIN_CHUNK_CHARS,
-                max_chars=MAX_CHUNK_CHARS,
-            )
+            if paced:  # someone is listening: size the next chunk to be ready before the audio runs out
+                now = time.perf_counter()
+                next_limit = next_chunk_chars(
+                    audio_seconds=result.audio_seconds,
+                    compute_seconds=now - start - waiting,
+                    chars_done=chunk.end,
+                    played_seconds=now - first_audio_at if first_audio_at is not None else 0.0,
+                    min_chars=MIN_CHUNK_CHARS,
+                    max_chars=MAX_CHUNK_CHARS,
+                )
             if progress is not None:
                 progress(chunk.end / len(text), result.chunks)
         result.total_seconds = time.perf_counter() - start

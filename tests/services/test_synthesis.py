@@ -166,12 +166,25 @@ def test_kokoro_playback_in_real_time_has_no_gaps(service, kokoro):
     assert output.underruns == 0, f"{output.underruns} gaps, {output.underrun_seconds:.2f} s of silence"
 
 
+class ListeningSink(CollectSink):
+    """Keeps the audio, and tells the service that someone hears it as it arrives."""
+
+    realtime = True
+
+
 def test_pacing_keeps_chunks_small_for_a_slow_engine_and_grows_them_later(service, kokoro):
-    sink = CollectSink()
+    sink = ListeningSink()
     result = service.synthesize(SynthesisRequest(text=STORY * 2, voice="af_heart"), sink)
     lengths = [len(c) / result.sample_rate for c in sink.chunks]
     assert lengths[1] < 2.5 * lengths[0], "the second chunk must be ready before the first has played"
     assert max(lengths[2:]) > lengths[1]
+
+
+def test_files_are_not_paced_their_chunks_grow_at_once(service, kokoro):
+    paced, unpaced = ListeningSink(), CollectSink()
+    service.synthesize(SynthesisRequest(text=STORY * 2, voice="af_heart"), paced)
+    service.synthesize(SynthesisRequest(text=STORY * 2, voice="af_heart"), unpaced)
+    assert len(unpaced.chunks) < len(paced.chunks)
 
 
 def test_flac_output_has_the_engine_rate(service, kokoro, tmp_path):
