@@ -72,8 +72,7 @@ def _cmd_speak(args: argparse.Namespace) -> int:
         engine=args.engine or (None if args.voice else prefs.default_engine or None),
         speed=args.speed if args.speed is not None else prefs.speed,
     )
-    service = SynthesisService()
-    service.prepare(request)  # every input error before any device or file is touched
+    service = SynthesisService()  # it checks every input before any file or device is touched
 
     sinks = []
     if args.out is not None:

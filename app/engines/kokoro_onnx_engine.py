@@ -161,12 +161,10 @@ class KokoroOnnxEngine(Engine):
     def style_for(self, voice: str) -> np.ndarray:
         """The style-vector table for a voice or a blend (weighted sum of the voices' tables)."""
         self.load()
-        assert self._voice_table is not None
-        table = None
+        tables = self._voice_table or {}
+        table = np.zeros(kokoro_assets.VOICE_SHAPE, dtype=np.float32)
         for name, weight in parse_blend(self.resolve_voice(voice)):
-            part = self._voice_table[name] * np.float32(weight)
-            table = part if table is None else table + part
-        assert table is not None
+            table += tables[name] * np.float32(weight)
         return table
 
     def language_for(self, voice: str, requested: str | None, text: str = "") -> str:

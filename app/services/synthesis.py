@@ -52,6 +52,8 @@ class SynthesisResult:
     """From the start of synthesis (after loading) to the first samples handed to the sink."""
     total_seconds: float = 0.0
     """From the start of synthesis (after loading) to the last chunk handed to the sink."""
+    waiting_seconds: float = 0.0
+    """Part of ``total_seconds`` spent waiting for the sink (a full playback buffer), not computing."""
 
     @property
     def audio_seconds(self) -> float:
@@ -60,7 +62,8 @@ class SynthesisResult:
     @property
     def rtf(self) -> float:
         """Real-time factor: compute seconds per second of audio (below 1 is faster than real time)."""
-        return self.total_seconds / self.audio_seconds if self.frames else 0.0
+        busy = self.total_seconds - self.waiting_seconds
+        return busy / self.audio_seconds if self.frames else 0.0
 
 
 class SynthesisService:
@@ -179,6 +182,7 @@ class SynthesisService:
             if progress is not None:
                 progress(chunk.end / len(text), result.chunks)
         result.total_seconds = time.perf_counter() - start
+        result.waiting_seconds = waiting
 
     @staticmethod
     def _next_chunk(
