@@ -147,15 +147,16 @@ def _cmd_gui(args: argparse.Namespace) -> int:
         sink = PlaybackSink()
         where = "through the speakers"
     except OutputError as exc:
+        logger.info("No playback: %s", exc)
         out = paths.data_dir() / "demo.wav"
         out.parent.mkdir(parents=True, exist_ok=True)
         sink = FileSink(out)
-        where = f"to {out} ({exc})"
+        where = f"saved to {out}, since this machine has no audio output"
     started = time.perf_counter()
     result = SynthesisService().synthesize(request, sink)
     print(f'Timbre {__version__} said: "{DEMO_SENTENCE}"')
     print(
-        f"  voice {result.engine}/{result.voice}, {result.audio_seconds:.1f} s of audio {where}, "
+        f"  voice {result.engine}/{result.voice}, {result.audio_seconds:.1f} s of audio {where}; "
         f"ready in {time.perf_counter() - started:.1f} s"
     )
     print('The desktop window is not built yet; try: timbre speak "Hello" or timbre voices')
