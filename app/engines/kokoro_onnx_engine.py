@@ -88,6 +88,7 @@ class KokoroOnnxEngine(Engine):
         self._kokoro: Any = None
         self._voice_table: dict[str, np.ndarray] | None = None
         self._ja_g2p: Callable[[str], str] | None = None
+        self._styles: dict[str, np.ndarray] = {}
 
     @property
     def capabilities(self) -> Capabilities:
@@ -157,15 +158,18 @@ class KokoroOnnxEngine(Engine):
     def _unload(self) -> None:
         self._kokoro = None
         self._voice_table = None
+        self._styles.clear()
 
     def style_for(self, voice: str) -> np.ndarray:
         """The style-vector table for a voice or a blend (weighted sum of the voices' tables)."""
         self.load()
-        tables = self._voice_table or {}
-        table = np.zeros(kokoro_assets.VOICE_SHAPE, dtype=np.float32)
-        for name, weight in parse_blend(self.resolve_voice(voice)):
-            table += tables[name] * np.float32(weight)
-        return table
+        if voice not in self._styles:  # blends are mixed once per voice, not once per chunk
+            tables = self._voice_table or {}
+            table = np.zeros(kokoro_assets.VOICE_SHAPE, dtype=np.float32)
+            for name, weight in parse_blend(self.resolve_voice(voice)):
+                table += tables[name] * np.float32(weight)
+            self._styles[voice] = table
+        return self._styles[voice]
 
     def language_for(self, voice: str, requested: str | None, text: str = "") -> str:
         """The phonemizer language: as asked, else the voice's own; a CJK voice given text with no CJK

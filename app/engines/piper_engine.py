@@ -53,8 +53,10 @@ class PiperEngine(Engine):
         ]
 
     def resolve_voice(self, voice: str | None) -> str:
-        if voice and voice.lower() in _VOICE_ALIASES:
-            return _VOICE_ALIASES[voice.lower()]
+        # Called for every chunk: answer from the names alone, without probing the packages again.
+        key = (voice or self.default_voice).lower()
+        if key == self.default_voice or key in _VOICE_ALIASES:
+            return self.default_voice
         return super().resolve_voice(voice)
 
     def _load(self) -> None:
