@@ -13,10 +13,11 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 from app import __version__
 from app.core.errors import CancelledError, OutputError, TimbreError
-from app.core.models import CancelToken, SynthesisRequest
+from app.core.models import SynthesisRequest
 
 logger = logging.getLogger("app.cli")
 
@@ -56,15 +57,14 @@ def _read_text(value: str) -> str:
 
 
 def _cmd_speak(args: argparse.Namespace) -> int:
-    from app.services.sinks import FileSink, PlaybackSink, TeeSink
+    from app import settings
+    from app.services.sinks import FileSink, PlaybackSink, Sink, TeeSink
     from app.services.synthesis import SynthesisService
 
     text = _read_text(args.text)
     play = args.play if args.play is not None else args.out is None
-    if not play and args.out is None:
-        raise OutputError("Nothing to do: add --out FILE.wav to save the audio, or drop --no-play.")
-    from app import settings
-
+    if not (play or args.out or args.save):
+        raise OutputError("Nothing to do: with --no-play and --no-save, add --out FILE.wav.")
     prefs = settings.load()
     request = SynthesisRequest(
         text=text,
@@ -73,18 +73,26 @@ def _cmd_speak(args: argparse.Namespace) -> int:
         speed=args.speed if args.speed is not None else prefs.speed,
     )
     service = SynthesisService()  # it checks every input before any file or device is touched
+    service.prepare(request)  # and so do we, before the library is opened
 
-    sinks = []
+    sinks: list[Sink] = []
     if args.out is not None:
         sinks.append(FileSink(args.out))
     if play:
         sinks.append(PlaybackSink())
-    sink = sinks[0] if len(sinks) == 1 else TeeSink(*sinks)
+    extra: Sink | None = None if not sinks else sinks[0] if len(sinks) == 1 else TeeSink(*sinks)
 
     progress = _Progress() if len(text) > LONG_TEXT_CHARS and not args.quiet else None
-    cancel = CancelToken()
+    saved = ""
     try:
-        result = service.synthesize(request, sink, cancel=cancel, progress=progress)
+        if args.save:
+            from app.services.history import HistoryService
+
+            result, generation = HistoryService().speak_and_save(service, request, extra, progress=progress)
+            saved = f" Saved in history as #{generation.id}."
+        else:
+            # Not None: the "Nothing to do" check above ensured a file or the speakers.
+            result = service.synthesize(request, cast(Sink, extra), progress=progress)
     finally:
         if progress is not None:
             progress.done()
@@ -92,7 +100,7 @@ def _cmd_speak(args: argparse.Namespace) -> int:
         where = f" to {Path(args.out).expanduser()}" if args.out else ""
         sys.stderr.write(
             f"Spoke {result.audio_seconds:.1f} s{where} with {result.engine}/{result.voice} "
-            f"(first audio {result.first_audio_seconds or 0:.2f} s, RTF {result.rtf:.2f}).\n"
+            f"(first audio {result.first_audio_seconds or 0:.2f} s, RTF {result.rtf:.2f}).{saved}\n"
         )
     return 0
 
@@ -182,6 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--play", dest="play", action="store_true", default=None, help="play through the speakers"
     )
     play.add_argument("--no-play", dest="play", action="store_false", help="do not play (default with --out)")
+    speak.add_argument(
+        "--no-save", dest="save", action="store_false", help="do not keep this generation in the history"
+    )
     speak.add_argument("-q", "--quiet", action="store_true", help="no progress or summary on stderr")
     speak.set_defaults(func=_cmd_speak)
 
@@ -194,6 +205,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     gui = sub.add_parser("gui", help="start the app")
     gui.set_defaults(func=_cmd_gui)
+
+    from app.cli_history import add_history_parser
+
+    add_history_parser(sub)
     return parser
 
 

@@ -16,7 +16,8 @@ ALLOWED = {
     "storage": {"core", "storage", "paths"},
     "services": {"core", "engines", "storage", "services", "paths", "settings"},
     "ui": {"core", "engines", "storage", "services", "ui", "paths", "settings"},
-    "cli": {"core", "services", "paths", "settings", "ui", "__init__"},
+    "cli": {"core", "services", "paths", "settings", "ui", "__init__", "cli_history"},
+    "cli_history": {"services"},
 }
 HEAVY = {
     "onnxruntime",

@@ -56,16 +56,18 @@ def test_speak_reads_stdin_and_writes_flac(tmp_path):
     assert rate == 22050 and words_per_second_ok("Reading from standard input works", len(audio) / rate)
 
 
-def test_errors_are_one_line_and_nonzero(tmp_path, capsys):
+def test_errors_are_one_line_and_nonzero(tmp_path, timbre_home, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
     cases = [
-        (["speak", "   ", "--out", str(tmp_path / "a.wav")], "nothing to say"),
-        (["speak", "hi", "--voice", "af_haert", "--out", str(tmp_path / "b.wav")], "af_heart"),
-        (["speak", "hi", "--engine", "kokor", "--out", str(tmp_path / "c.wav")], "kokoro"),
-        (["speak", "hi", "--out", str(tmp_path / "missing" / "d.wav")], "does not exist"),
+        (["speak", "   ", "--out", str(out / "a.wav")], "nothing to say"),
+        (["speak", "hi", "--voice", "af_haert", "--out", str(out / "b.wav")], "af_heart"),
+        (["speak", "hi", "--engine", "kokor", "--out", str(out / "c.wav")], "kokoro"),
+        (["speak", "hi", "--out", str(out / "missing" / "d.wav")], "does not exist"),
         (["speak", "hi", "--out", "/proc/e.wav"], "/proc"),
-        (["speak", "hi", "--out", str(tmp_path / "f.mp3")], ".wav or .flac"),
-        (["speak", "hi", "--no-play"], "Nothing to do"),
-        (["speak", "hi", "--speed", "5", "--out", str(tmp_path / "g.wav")], "speeds from"),
+        (["speak", "hi", "--out", str(out / "f.mp3")], ".wav or .flac"),
+        (["speak", "hi", "--no-play", "--no-save"], "Nothing to do"),
+        (["speak", "hi", "--speed", "5", "--out", str(out / "g.wav")], "speeds from"),
     ]
     for argv, needle in cases:
         code = main(argv)
@@ -73,7 +75,10 @@ def test_errors_are_one_line_and_nonzero(tmp_path, capsys):
         assert code == 1, (argv, err)
         assert err.startswith("timbre: ") and err.count("\n") == 1, err
         assert needle in err, (needle, err)
-    assert list(tmp_path.iterdir()) == [], "no error may leave a file behind"
+    assert list(out.iterdir()) == [], "no error may leave a file behind"
+    generations = timbre_home / "generations"
+    assert not generations.exists() or not [p for p in generations.rglob("*") if p.is_file()]
+    assert main(["history", "list", "--json"]) == 0 and json.loads(capsys.readouterr().out) == []
 
 
 def test_progress_on_stderr_for_long_text(tmp_path, capsys):
@@ -111,3 +116,28 @@ def test_gui_greets_on_the_default_voice_without_a_sound_card(timbre_home, capsy
 def test_console_script_and_version():
     proc = run_cli("--version")
     assert proc.returncode == 0 and proc.stdout.startswith("timbre ")
+
+
+def test_history_round_trip(timbre_home, capsys):
+    assert main(["speak", "The lighthouse keeper woke early.", "--no-play"]) == 0
+    assert main(["speak", "Bread and butter.", "--no-play", "--voice", "af_heart"]) == 0
+    assert "Saved in history as #2" in capsys.readouterr().err
+    assert main(["history", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == ["#2", "#1"] and "kokoro/af_heart" in lines[0]
+    assert main(["history", "search", "lightho", "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert [g["id"] for g in found] == [1] and Path(found[0]["path"]).is_file()
+    assert main(["history", "favourite", "1"]) == 0
+    assert main(["history", "list", "--favourites", "--json"]) == 0
+    capsys.readouterr()
+    assert main(["history", "delete", "1"]) == 0
+    assert main(["history", "search", "lighthouse"]) == 0
+    assert "Nothing found" in capsys.readouterr().err
+    assert main(["history", "undo"]) == 0
+    assert main(["history", "show", "1"]) == 0
+    assert "The lighthouse keeper woke early." in capsys.readouterr().out
+    assert main(["history", "show", "99"]) == 1
+    assert capsys.readouterr().err == "timbre: There is no generation 99 in the library.\n"
+    for query in ['"', "NEAR(", "text:*", "'; drop table generations; --"]:
+        assert main(["history", "search", query]) == 0

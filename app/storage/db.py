@@ -1,0 +1,163 @@
+"""The library database: SQLite through sqlite-utils, with WAL, foreign keys and numbered migrations.
+
+Each migration runs in its own transaction together with the record that it ran (sqlite-utils'
+``Migrations``), so a crash mid-upgrade leaves the previous schema intact and the next start retries.
+``Database.atomic()`` is the one way to group writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+logger = logging.getLogger(__name__)
+
+_V1 = """
+CREATE TABLE profiles (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL COLLATE NOCASE,
+    description TEXT NOT NULL DEFAULT '',
+    language TEXT,
+    tags TEXT NOT NULL DEFAULT '[]',
+    preferred_engine TEXT,
+    preferred_voice TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    deleted_at TEXT
+);
+CREATE UNIQUE INDEX profiles_live_name ON profiles(name) WHERE deleted_at IS NULL;
+
+CREATE TABLE samples (
+    id INTEGER PRIMARY KEY,
+    profile_id INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+    sha256 TEXT NOT NULL,
+    file TEXT NOT NULL,
+    transcript TEXT NOT NULL DEFAULT '',
+    duration REAL NOT NULL,
+    sample_rate INTEGER NOT NULL,
+    quality TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL
+);
+CREATE INDEX samples_profile ON samples(profile_id);
+
+CREATE TABLE generations (
+    id INTEGER PRIMARY KEY,
+    text TEXT NOT NULL,
+    engine TEXT NOT NULL,
+    model TEXT NOT NULL DEFAULT '',
+    voice TEXT NOT NULL,
+    profile_id INTEGER REFERENCES profiles(id) ON DELETE SET NULL,
+    params TEXT NOT NULL DEFAULT '{}',
+    seed INTEGER,
+    language TEXT,
+    duration REAL NOT NULL,
+    sample_rate INTEGER NOT NULL,
+    file TEXT NOT NULL,
+    timings TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL,
+    favourite INTEGER NOT NULL DEFAULT 0,
+    tags TEXT NOT NULL DEFAULT '[]',
+    deleted_at TEXT
+);
+CREATE INDEX generations_live_created ON generations(deleted_at, created_at DESC, id DESC);
+CREATE INDEX generations_voice ON generations(voice);
+CREATE INDEX generations_engine ON generations(engine);
+
+CREATE VIRTUAL TABLE generations_fts USING fts5(
+    text, content='generations', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER generations_ai AFTER INSERT ON generations BEGIN
+    INSERT INTO generations_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER generations_ad AFTER DELETE ON generations BEGIN
+    INSERT INTO generations_fts(generations_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TRIGGER generations_au AFTER UPDATE OF text ON generations BEGIN
+    INSERT INTO generations_fts(generations_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    INSERT INTO generations_fts(rowid, text) VALUES (new.id, new.text);
+END;
+
+CREATE VIRTUAL TABLE profiles_fts USING fts5(
+    name, description, content='profiles', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER profiles_ai AFTER INSERT ON profiles BEGIN
+    INSERT INTO profiles_fts(rowid, name, description) VALUES (new.id, new.name, new.description);
+END;
+CREATE TRIGGER profiles_ad AFTER DELETE ON profiles BEGIN
+    INSERT INTO profiles_fts(profiles_fts, rowid, name, description)
+    VALUES ('delete', old.id, old.name, old.description);
+END;
+CREATE TRIGGER profiles_au AFTER UPDATE OF name, description ON profiles BEGIN
+    INSERT INTO profiles_fts(profiles_fts, rowid, name, description)
+    VALUES ('delete', old.id, old.name, old.description);
+    INSERT INTO profiles_fts(rowid, name, description) VALUES (new.id, new.name, new.description);
+END;
+"""
+
+
+def _statements(sql: str) -> Iterator[str]:
+    """Split a script into statements (``executescript`` would commit the migration's transaction)."""
+    buffer = ""
+    for line in sql.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                yield buffer.strip()
+            buffer = ""
+    if buffer.strip():
+        yield buffer.strip()
+
+
+migrations = Migrations("timbre")
+"""The schema's history. Only ever append; a migration's name is its identity."""
+KNOWN_MIGRATIONS = ("0001_initial",)
+
+
+@migrations(name="0001_initial")
+def _initial(db: Database) -> None:
+    for statement in _statements(_V1):
+        db.execute(statement)
+
+
+class DatabaseError(Exception):
+    """The library database cannot be opened or is damaged (message in plain words)."""
+
+
+def connect(path: Path | str, migration_set: Migrations | None = None) -> Database:
+    """Open (creating if needed) the database at ``path`` and bring its schema up to date."""
+    steps = migration_set or migrations
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10.0)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        db = Database(conn)
+        applied = {m.name for m in steps.applied(db)} if "_sqlite_migrations" in db.table_names() else set()
+        unknown = applied - set(KNOWN_MIGRATIONS) if steps is migrations else set()
+        if unknown:
+            raise DatabaseError(
+                f"The library at {path} was written by a newer Timbre (it has {', '.join(sorted(unknown))})."
+            )
+        steps.apply(db)
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"The library at {path} cannot be opened: {exc}.") from exc
+    return db
+
+
+def schema_version(db: Database) -> int:
+    """How many migrations this database has had."""
+    return len(migrations.applied(db))
+
+
+def integrity_ok(db: Database) -> bool:
+    """``PRAGMA integrity_check`` and the foreign keys both clean."""
+    ok = db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    return ok and not db.execute("PRAGMA foreign_key_check").fetchall()
