@@ -254,7 +254,9 @@ class Library:
             return []
         sql = (
             f"SELECT g.* FROM generations_fts f JOIN generations g ON g.id = f.rowid "
-            f"WHERE generations_fts MATCH ? AND {where} {_NEWEST_FIRST}"
+            # rowid order lets FTS5 stop after one page instead of sorting every match; ids grow with
+            # time, so this is newest first (by when a generation was added).
+            f"WHERE generations_fts MATCH ? AND {where} ORDER BY f.rowid DESC LIMIT ? OFFSET ?"
         )
         rows = self.db.execute(sql, [fts, *args, *limit]).fetchall()
         return [Generation.from_row(r) for r in rows]
