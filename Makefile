@@ -32,6 +32,7 @@ test: lint
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/streaming.py --json
+	$(BIN)/python benchmarks/library.py --json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
