@@ -209,6 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
     from app.cli_history import add_history_parser
 
     add_history_parser(sub)
+    from app.cli_profiles import add_profiles_parser
+
+    add_profiles_parser(sub)
     return parser
 
 

@@ -13,11 +13,12 @@ APP = Path(__file__).resolve().parents[1] / "app"
 ALLOWED = {
     "core": {"core"},
     "engines": {"core", "engines", "paths"},
-    "storage": {"core", "storage", "paths"},
+    "storage": {"core", "storage", "paths", "__init__"},
     "services": {"core", "engines", "storage", "services", "paths", "settings"},
     "ui": {"core", "engines", "storage", "services", "ui", "paths", "settings"},
-    "cli": {"core", "services", "paths", "settings", "ui", "__init__", "cli_history"},
+    "cli": {"core", "services", "paths", "settings", "ui", "__init__", "cli_history", "cli_profiles"},
     "cli_history": {"services"},
+    "cli_profiles": {"services"},
 }
 HEAVY = {
     "onnxruntime",
@@ -28,6 +29,9 @@ HEAVY = {
     "torch",
     "PySide6",
     "faster_whisper",
+    "av",
+    "pyloudnorm",
+    "scipy",
 }
 
 

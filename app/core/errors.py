@@ -38,3 +38,32 @@ class CancelledError(TimbreError):
 
     def __init__(self) -> None:
         super().__init__("Cancelled.")
+
+
+class DiskError(OutputError):
+    """The disk refused a write: full, read-only, or not ours to write. Nothing already saved is lost."""
+
+
+def disk_error(exc: OSError, path: object) -> DiskError:
+    """Turn an ``OSError`` from writing ``path`` (a file, or a folder being written into) into a message
+    a person can act on."""
+    import errno
+    from pathlib import Path
+
+    target = Path(str(path))
+    folder = target if target.is_dir() else target.parent
+    reasons = {
+        errno.ENOSPC: f"The disk is full: {target} was not saved. Free some space and try again.",
+        errno.EDQUOT: f"Your disk quota is used up: {target} was not saved.",
+        errno.EROFS: f"{folder} is on a read-only disk, so Timbre cannot save there.",
+        errno.EACCES: f"Timbre is not allowed to write to {folder}.",
+        errno.EPERM: f"Timbre is not allowed to write to {folder}.",
+        errno.EFBIG: f"{target} is too large for its disk.",
+        errno.ENOENT: (
+            f"Timbre is not allowed to write to {folder}."
+            if folder.is_dir()
+            else f"The folder {folder} does not exist."
+        ),
+    }
+    reason = reasons.get(exc.errno or 0, f"{target} could not be written: {exc.strerror or exc}.")
+    return DiskError(reason)

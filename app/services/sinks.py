@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import tempfile
@@ -11,7 +10,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from app.core.errors import OutputError
+from app.core.errors import OutputError, disk_error
 from app.services.playback import BufferedOutput, SoundDeviceOutput
 
 logger = logging.getLogger(__name__)
@@ -73,16 +72,6 @@ class CollectSink(NullSink):
         return np.concatenate(self.chunks) if self.chunks else np.zeros(0, dtype=np.float32)
 
 
-def _describe_os_error(exc: OSError, path: Path) -> str:
-    if exc.errno == errno.ENOSPC:
-        return f"The disk is full; {path} was not written."
-    if exc.errno == errno.ENOENT and not path.parent.is_dir():
-        return f"The folder {path.parent} does not exist."
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT):
-        return f"Timbre is not allowed to write to {path.parent}."
-    return f"{path} could not be written: {exc.strerror or exc}."
-
-
 class FileSink:
     """Streams audio into a temporary file beside ``path``; it becomes ``path`` only on ``close``."""
 
@@ -109,7 +98,7 @@ class FileSink:
         try:
             fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent)
         except OSError as exc:
-            raise OutputError(_describe_os_error(exc, self.path)) from exc
+            raise disk_error(exc, self.path) from exc
         os.close(fd)
         self._tmp = Path(name)
         try:
@@ -124,7 +113,7 @@ class FileSink:
         try:
             self._file.write(np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0))
         except OSError as exc:
-            raise OutputError(_describe_os_error(exc, self.path)) from exc
+            raise disk_error(exc, self.path) from exc
         except RuntimeError as exc:  # libsndfile reports a full disk as a generic error
             raise OutputError(f"{self.path} could not be written ({exc}); is the disk full?") from exc
         self.frames += len(samples)
@@ -139,7 +128,7 @@ class FileSink:
             os.replace(self._tmp, self.path)
         except OSError as exc:
             self._discard()
-            raise OutputError(_describe_os_error(exc, self.path)) from exc
+            raise disk_error(exc, self.path) from exc
         except RuntimeError as exc:
             self._discard()
             raise OutputError(f"{self.path} could not be finished ({exc}); is the disk full?") from exc

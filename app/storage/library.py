@@ -1,4 +1,4 @@
-"""The library: every generation (and, later, voice profile) kept in SQLite, with its audio on disk.
+"""The library: every generation and voice profile kept in SQLite, with its audio on disk.
 
 A generation's audio is written completely (temp file, fsync, rename) before its row is inserted, and the
 row is removed again if the insert fails, so a row always points at a file that exists. A crash between
@@ -21,6 +21,7 @@ from typing import Any
 from app import paths
 from app.core.errors import TimbreError
 from app.storage import db as dbmod
+from app.storage.profiles import ProfileStore
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +108,8 @@ class Library:
         except OSError as exc:
             raise TimbreError(f"Timbre cannot create its data folder {self.root}: {exc.strerror}.") from exc
         self.db = dbmod.connect(self.root / "timbre.db")
+        self.profiles = ProfileStore(self.root, self.db)
+        """Voice profiles and their samples, in the same database."""
 
     def close(self) -> None:
         self.db.close()
@@ -290,7 +293,8 @@ class Library:
 
     # --- start-up hygiene ------------------------------------------------------------------------------
     def clean_orphans(self) -> tuple[int, int]:
-        """Remove rows whose audio vanished and audio (or temp files) no row points at.
+        """Remove rows whose audio vanished and audio (or temp files) no row points at (generations and
+        profile samples alike).
 
         Returns (rows removed, files removed). Run at start-up, before any job writes.
         """
@@ -313,7 +317,8 @@ class Library:
             logger.warning(
                 "Library clean-up: %d rows without audio, %d stray files", len(missing), removed_files
             )
-        return len(missing), removed_files
+        sample_rows, sample_files = self.profiles.clean_orphans()
+        return len(missing) + sample_rows, removed_files + sample_files
 
     def integrity_ok(self) -> bool:
         return dbmod.integrity_ok(self.db)

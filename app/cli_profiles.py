@@ -1,0 +1,137 @@
+"""``timbre profiles``: list, show, rename, delete, undo, export and import voice profiles."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def _service() -> Any:
+    from app.services.profiles import ProfileService
+
+    return ProfileService()
+
+
+def _summary(profile: Any) -> str:
+    voice = f"{profile.preferred_engine or '-'}/{profile.preferred_voice or '-'}"
+    count = len(profile.samples)
+    samples = f"{count} sample{'s' if count != 1 else ''}, {profile.total_seconds:.1f} s"
+    return f"{profile.name:<24} {samples:<20} {profile.language or '':<6} {voice}"
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from app.services.profiles import profile_as_dict
+
+    service = _service()
+    profiles = service.list()
+    if args.json:
+        json.dump([profile_as_dict(p, service) for p in profiles], sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    elif not profiles:
+        sys.stderr.write("No voice profiles yet. Import one with: timbre profiles import FILE.timbrevoice\n")
+    else:
+        for profile in profiles:
+            print(_summary(profile))
+    return 0
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    from app.services.profiles import profile_as_dict
+
+    service = _service()
+    data = profile_as_dict(service.show(args.name), service)
+    if args.json:
+        json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return 0
+    for key in ("name", "description", "language", "preferred_engine", "preferred_voice", "created_at"):
+        print(f"{key:>16}: {data[key] if data[key] is not None else ''}")
+    print(f"{'tags':>16}: {', '.join(data['tags'])}")
+    print(f"{'samples':>16}: {len(data['samples'])} ({data['total_seconds']:.1f} s)")
+    for sample in data["samples"]:
+        transcript = sample["transcript"] or "(no transcript)"
+        print(f"{'':>16}  #{sample['id']} {sample['duration']:.1f} s  {transcript}")
+        print(f"{'':>16}     {sample['path']}")
+    return 0
+
+
+def _cmd_rename(args: argparse.Namespace) -> int:
+    profile = _service().rename(args.name, args.new_name)
+    sys.stderr.write(f'Renamed to "{profile.name}".\n')
+    return 0
+
+
+def _cmd_delete(args: argparse.Namespace) -> int:
+    profile = _service().delete(args.name)
+    sys.stderr.write(f"Moved \"{profile.name}\" to the trash. 'timbre profiles undo' brings it back.\n")
+    return 0
+
+
+def _cmd_undo(args: argparse.Namespace) -> int:
+    profile = _service().undo()
+    sys.stderr.write(f'Restored "{profile.name}".\n')
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    service = _service()
+    profile = service.show(args.name)
+    out = Path(args.out) if args.out else Path.cwd() / _file_name(profile.name)
+    written = service.export(profile.id, out)
+    print(written)
+    sys.stderr.write(f'Exported "{profile.name}" ({len(profile.samples)} samples) to {written}.\n')
+    return 0
+
+
+def _file_name(name: str) -> str:
+    from app.services.profiles import SUFFIX
+
+    safe = "".join(ch if ch.isalnum() or ch in " -_" else "_" for ch in name).strip() or "voice"
+    return safe + SUFFIX
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    profile = _service().import_(Path(args.file), args.name)
+    sys.stderr.write(f'Imported "{profile.name}" with {len(profile.samples)} samples.\n')
+    print(profile.name)
+    return 0
+
+
+def add_profiles_parser(sub: Any) -> None:
+    """Attach ``profiles`` and its subcommands to the main parser's subparsers."""
+    profiles = sub.add_parser("profiles", help="voice profiles: list, show, rename, delete, export, import")
+    actions = profiles.add_subparsers(dest="profiles_command", metavar="ACTION", required=True)
+
+    listing = actions.add_parser("list", help="every profile, by name")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.set_defaults(func=_cmd_list)
+
+    show = actions.add_parser("show", help="everything about one profile, with its samples")
+    show.add_argument("name", help="profile name (or id)")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=_cmd_show)
+
+    rename = actions.add_parser("rename", help="give a profile a new name")
+    rename.add_argument("name")
+    rename.add_argument("new_name")
+    rename.set_defaults(func=_cmd_rename)
+
+    delete = actions.add_parser("delete", help="move a profile to the trash (undo brings it back)")
+    delete.add_argument("name")
+    delete.set_defaults(func=_cmd_delete)
+
+    undo = actions.add_parser("undo", help="restore the last deleted profile")
+    undo.set_defaults(func=_cmd_undo)
+
+    export = actions.add_parser("export", help="save a profile, with its audio, as one .timbrevoice file")
+    export.add_argument("name")
+    export.add_argument("--out", help="where to write it (default: NAME.timbrevoice here)")
+    export.set_defaults(func=_cmd_export)
+
+    imp = actions.add_parser("import", help="add a profile from a .timbrevoice file")
+    imp.add_argument("file")
+    imp.add_argument("--name", help="import under this name (default: its own, made unique)")
+    imp.set_defaults(func=_cmd_import)
