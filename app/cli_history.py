@@ -1,4 +1,4 @@
-"""``timbre history``: list, search, show, favourite, delete and undo saved generations."""
+"""``timbre history``: list, search, show, play, export, regenerate, favourite, delete and undo."""
 
 from __future__ import annotations
 
@@ -93,6 +93,40 @@ def _cmd_undo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_play(args: argparse.Namespace) -> int:
+    from app.services.playback import SoundDeviceOutput
+
+    SoundDeviceOutput.check_available()  # a plain error before anything starts, on a machine with no speakers
+    seconds = _service().play(args.id)
+    sys.stderr.write(f"Played #{args.id} ({seconds:.1f} s).\n")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    loudness = None if args.loudness is None else float(args.loudness)
+    written = _service().export(args.id, Path(args.out), loudness=loudness, bitrate=args.bitrate)
+    print(written)
+    level = f" at {loudness:g} LUFS" if loudness is not None else ""
+    sys.stderr.write(f"Exported #{args.id} to {written}{level}.\n")
+    return 0
+
+
+def _cmd_regenerate(args: argparse.Namespace) -> int:
+    from app.services.sinks import PlaybackSink
+    from app.services.synthesis import SynthesisService
+
+    also = PlaybackSink() if args.play else None
+    result, generation = _service().regenerate(SynthesisService(), args.id, also)
+    sys.stderr.write(
+        f"Regenerated #{args.id} as #{generation.id} with {generation.engine}/{generation.voice} "
+        f"(seed {generation.seed}, {result.audio_seconds:.1f} s).\n"
+    )
+    print(generation.id)
+    return 0
+
+
 def add_history_parser(sub: Any) -> None:
     """Attach ``history`` and its subcommands to the main parser's subparsers."""
     history = sub.add_parser("history", help="what you have generated: list, search, show, delete, undo")
@@ -121,6 +155,29 @@ def add_history_parser(sub: Any) -> None:
     show.add_argument("id", type=int)
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=_cmd_show)
+
+    play = actions.add_parser("play", help="listen to a generation")
+    play.add_argument("id", type=int)
+    play.set_defaults(func=_cmd_play)
+
+    export = actions.add_parser("export", help="save a copy as .wav, .flac, .mp3 or .m4a")
+    export.add_argument("id", type=int)
+    export.add_argument("--out", required=True, help="file to write; its ending picks the format")
+    export.add_argument(
+        "--loudness",
+        nargs="?",
+        const=-16.0,
+        type=float,
+        metavar="LUFS",
+        help="normalise loudness (default target -16 LUFS, the podcast norm)",
+    )
+    export.add_argument("--bitrate", type=int, metavar="KBPS", help="for .mp3 and .m4a (default 192 / 160)")
+    export.set_defaults(func=_cmd_export)
+
+    regenerate = actions.add_parser("regenerate", help="say it again: same engine, voice, settings and seed")
+    regenerate.add_argument("id", type=int)
+    regenerate.add_argument("--play", action="store_true", help="also play the new take")
+    regenerate.set_defaults(func=_cmd_regenerate)
 
     favourite = actions.add_parser("favourite", help="mark (or with --off unmark) a favourite")
     favourite.add_argument("id", type=int)

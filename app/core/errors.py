@@ -67,3 +67,24 @@ def disk_error(exc: OSError, path: object) -> DiskError:
     }
     reason = reasons.get(exc.errno or 0, f"{target} could not be written: {exc.strerror or exc}.")
     return DiskError(reason)
+
+
+def audio_write_error(exc: Exception, path: object) -> OutputError:
+    """An error from an audio library while writing ``path``, in plain words.
+
+    libsndfile reports a full disk as a bare "System error", so the disk itself is asked what is wrong.
+    """
+    import errno
+    import shutil
+    from pathlib import Path
+
+    if isinstance(exc, OSError):
+        return disk_error(exc, path)
+    target = Path(str(path))
+    try:
+        free: int | None = shutil.disk_usage(target if target.is_dir() else target.parent).free
+    except OSError:
+        free = None
+    if free is not None and free < 1024 * 1024:
+        return disk_error(OSError(errno.ENOSPC, "No space left on device"), path)
+    return OutputError(f"{target} could not be written: {exc}.")

@@ -1,15 +1,17 @@
-"""Generations as a user sees them: speak-and-save, and the history (list, search, show, favourite,
-delete, undo). Opening the library also tidies what a crash may have left behind."""
+"""Generations as a user sees them: speak-and-save, and the history (list, search, show, play, export,
+regenerate, favourite, delete, undo). Opening the library also tidies what a crash may have left behind."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import secrets
 from pathlib import Path
 from typing import Any
 
 from app.core.models import CancelToken, SynthesisRequest
-from app.services.sinks import FileSink, Sink, TeeSink
+from app.services.playback import BufferedOutput
+from app.services.sinks import FileSink, PlaybackSink, Sink, TeeSink
 from app.services.synthesis import ProgressCallback, SynthesisResult, SynthesisService
 from app.storage.library import Generation, HistoryFilter, Library, NotFoundError
 
@@ -33,12 +35,19 @@ class HistoryService:
         also: Sink | None = None,
         cancel: CancelToken | None = None,
         progress: ProgressCallback | None = None,
+        regenerated_from: int | None = None,
     ) -> tuple[SynthesisResult, Generation]:
         """Synthesize into the library (and ``also``, e.g. the speakers or a file the user named).
 
         The audio is written atomically under ``generations/`` and only then recorded; a failed or
-        cancelled job leaves neither a file nor a row.
+        cancelled job leaves neither a file nor a row. A seed is always chosen and kept, so that
+        ``regenerate`` can ask a sampling engine for the same take again.
         """
+        if request.seed is None:
+            request = dataclasses.replace(request, seed=secrets.randbelow(2**31))
+        params: dict[str, Any] = {"speed": request.speed}
+        if regenerated_from is not None:
+            params["regenerated_from"] = regenerated_from
         path = self.library.new_generation_path(".wav")
         keep = FileSink(path)
         sink: Sink = keep if also is None else TeeSink(keep, also)
@@ -50,7 +59,7 @@ class HistoryService:
             voice=result.voice,
             duration=result.audio_seconds,
             sample_rate=result.sample_rate,
-            params={"speed": request.speed},
+            params=params,
             seed=request.seed,
             language=request.language,
             timings={
@@ -61,6 +70,61 @@ class HistoryService:
             },
         )
         return result, generation
+
+    def regenerate(
+        self,
+        synthesis: SynthesisService,
+        generation_id: int,
+        also: Sink | None = None,
+        cancel: CancelToken | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> tuple[SynthesisResult, Generation]:
+        """Say a saved generation's text again with its engine, voice, parameters and seed; saved anew."""
+        old = self.library.get(generation_id)
+        request = SynthesisRequest(
+            text=old.text,
+            voice=old.voice,
+            engine=old.engine,
+            speed=float(old.params.get("speed", 1.0)),
+            language=old.language,
+            seed=old.seed,
+        )
+        return self.speak_and_save(
+            synthesis, request, also, cancel=cancel, progress=progress, regenerated_from=old.id
+        )
+
+    # --- listening and exporting ----------------------------------------------------------------------
+    def play(
+        self, generation_id: int, output: BufferedOutput | None = None, cancel: CancelToken | None = None
+    ) -> float:
+        """Play a saved generation (on ``output``, the speakers by default); returns its length in seconds."""
+        import soundfile as sf
+
+        generation = self.library.get(generation_id)
+        sink = PlaybackSink(output)
+        cancel = cancel or CancelToken()
+        with sf.SoundFile(self.library.absolute(generation)) as audio:
+            sink.open(audio.samplerate)
+            try:
+                for block in audio.blocks(blocksize=audio.samplerate // 2, dtype="float32"):
+                    cancel.raise_if_cancelled()
+                    sink.write(block if block.ndim == 1 else block.mean(axis=1))
+            except BaseException:
+                sink.abort()
+                raise
+            sink.close()
+        return generation.duration
+
+    def export(
+        self, generation_id: int, dest: Path, loudness: float | None = None, bitrate: int | None = None
+    ) -> Path:
+        """Write a generation as WAV, FLAC, MP3 or M4A (by ``dest``'s suffix), optionally to a LUFS target."""
+        from app.core.export import export_file
+
+        generation = self.library.get(generation_id)
+        return export_file(
+            self.library.absolute(generation), Path(dest).expanduser(), loudness=loudness, bitrate=bitrate
+        )
 
     # --- browsing -------------------------------------------------------------------------------------
     def list(

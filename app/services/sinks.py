@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from app.core.errors import OutputError, disk_error
+from app.core.errors import OutputError, audio_write_error, disk_error
 from app.services.playback import BufferedOutput, SoundDeviceOutput
 
 logger = logging.getLogger(__name__)
@@ -107,15 +107,15 @@ class FileSink:
             )
         except Exception as exc:
             self._discard()
-            raise OutputError(f"{self.path} could not be created: {exc}.") from exc
+            raise audio_write_error(exc, self.path) from exc
 
     def write(self, samples: np.ndarray) -> None:
         try:
             self._file.write(np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0))
         except OSError as exc:
             raise disk_error(exc, self.path) from exc
-        except RuntimeError as exc:  # libsndfile reports a full disk as a generic error
-            raise OutputError(f"{self.path} could not be written ({exc}); is the disk full?") from exc
+        except RuntimeError as exc:
+            raise audio_write_error(exc, self.path) from exc
         self.frames += len(samples)
 
     def close(self) -> None:
@@ -131,7 +131,7 @@ class FileSink:
             raise disk_error(exc, self.path) from exc
         except RuntimeError as exc:
             self._discard()
-            raise OutputError(f"{self.path} could not be finished ({exc}); is the disk full?") from exc
+            raise audio_write_error(exc, self.path) from exc
         self._file = None
         self._tmp = None
 

@@ -2,18 +2,22 @@
 
 Each migration runs in its own transaction together with the record that it ran (sqlite-utils'
 ``Migrations``), so a crash mid-upgrade leaves the previous schema intact and the next start retries.
-``Database.atomic()`` is the one way to group writes.
+``writing()`` (``Database.atomic()`` with plain errors for a full or read-only disk) groups writes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
+
+from app.core.errors import DiskError
 
 logger = logging.getLogger(__name__)
 
@@ -129,10 +133,21 @@ class DatabaseError(Exception):
 
 
 def connect(path: Path | str, migration_set: Migrations | None = None) -> Database:
-    """Open (creating if needed) the database at ``path`` and bring its schema up to date."""
+    """Open (creating if needed) the database at ``path`` and bring its schema up to date.
+
+    A database in a folder Timbre cannot write to (a read-only disk, a locked-down folder) is opened
+    read-only instead, so everything saved can still be browsed, played and exported; writes then fail
+    with a plain :class:`~app.core.errors.DiskError`.
+    """
     steps = migration_set or migrations
     if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(path).parent
+        if Path(path).is_file() and not os.access(folder, os.W_OK):
+            return _connect_read_only(Path(path))
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(f"Timbre cannot create its data folder {folder}: {exc.strerror}.") from exc
     try:
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10.0)
         conn.row_factory = sqlite3.Row
@@ -140,16 +155,64 @@ def connect(path: Path | str, migration_set: Migrations | None = None) -> Databa
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         db = Database(conn)
-        applied = {m.name for m in steps.applied(db)} if "_sqlite_migrations" in db.table_names() else set()
-        unknown = applied - set(KNOWN_MIGRATIONS) if steps is migrations else set()
-        if unknown:
-            raise DatabaseError(
-                f"The library at {path} was written by a newer Timbre (it has {', '.join(sorted(unknown))})."
-            )
+        _check_not_newer(db, path, steps)
         steps.apply(db)
     except sqlite3.DatabaseError as exc:
         raise DatabaseError(f"The library at {path} cannot be opened: {exc}.") from exc
     return db
+
+
+def _check_not_newer(db: Database, path: Path | str, steps: Migrations) -> None:
+    applied = {m.name for m in steps.applied(db)} if "_sqlite_migrations" in db.table_names() else set()
+    unknown = applied - set(KNOWN_MIGRATIONS) if steps is migrations else set()
+    if unknown:
+        raise DatabaseError(
+            f"The library at {path} was written by a newer Timbre (it has {', '.join(sorted(unknown))})."
+        )
+
+
+def _connect_read_only(path: Path) -> Database:
+    """Open for reading only. ``immutable`` is the fallback for a WAL database whose -shm cannot be made
+    (a read-only disk); nothing can change such a file under us."""
+    last: sqlite3.Error | None = None
+    for query in ("mode=ro", "mode=ro&immutable=1"):
+        try:
+            conn = sqlite3.connect(
+                f"{path.resolve().as_uri()}?{query}", uri=True, isolation_level=None, check_same_thread=False
+            )
+            conn.row_factory = sqlite3.Row
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.Error as exc:
+            last = exc
+            continue
+        db = Database(conn)
+        _check_not_newer(db, path, migrations)
+        pending = [m.name for m in migrations.pending(db)]
+        if pending:
+            raise DatabaseError(
+                f"The library at {path} is read-only and needs an upgrade this Timbre cannot write."
+            )
+        logger.warning("The library at %s is read-only: browsing works, saving does not.", path)
+        return db
+    raise DatabaseError(f"The library at {path} cannot be opened (read-only): {last}.")
+
+
+@contextlib.contextmanager
+def writing(db: Database, where: Path | str) -> Iterator[Database]:
+    """``db.atomic()``, with SQLite's "disk is full" and "read-only" failures told in plain words."""
+    try:
+        with db.atomic():
+            yield db
+    except sqlite3.OperationalError as exc:
+        text = str(exc).lower()
+        if "full" in text:
+            raise DiskError(f"The disk is full: the library at {where} was not changed.") from exc
+        if "readonly" in text or "read-only" in text:
+            raise DiskError(
+                f"The library at {where} is read-only, so Timbre cannot save there; "
+                "everything already saved is safe."
+            ) from exc
+        raise
 
 
 def schema_version(db: Database) -> int:

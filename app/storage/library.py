@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import os
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from app import paths
-from app.core.errors import TimbreError
+from app.core.errors import TimbreError, disk_error
 from app.storage import db as dbmod
 from app.storage.profiles import ProfileStore
 
@@ -108,11 +109,23 @@ class Library:
         except OSError as exc:
             raise TimbreError(f"Timbre cannot create its data folder {self.root}: {exc.strerror}.") from exc
         self.db = dbmod.connect(self.root / "timbre.db")
+        self.read_only = not os.access(self.root, os.W_OK)
+        """True when the data folder cannot be written (read-only disk): browsing works, saving does not."""
         self.profiles = ProfileStore(self.root, self.db)
         """Voice profiles and their samples, in the same database."""
 
+    def transaction(self) -> Any:
+        """A write transaction; a full or read-only disk becomes a plain error and changes nothing."""
+        return dbmod.writing(self.db, self.root)
+
     def close(self) -> None:
         self.db.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # --- files ---------------------------------------------------------------------------------------
     @property
@@ -125,7 +138,10 @@ class Library:
             raise TimbreError(f"Generations are stored as .wav or .flac, not {suffix}.")
         now = dt.datetime.now()
         folder = self.generations_dir / f"{now:%Y}" / f"{now:%m}"
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise disk_error(exc, folder) from exc
         return folder / f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(4)}{suffix}"
 
     def absolute(self, generation: Generation) -> Path:
@@ -142,7 +158,7 @@ class Library:
             raise TimbreError(f"The audio {audio} does not exist, so it cannot be saved.")
         try:
             row = self._generation_row(audio, fields)
-            with self.db.atomic():
+            with self.transaction():
                 cursor = self.db.execute(
                     f"INSERT INTO generations ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
                     list(row.values()),
@@ -178,7 +194,7 @@ class Library:
 
     def set_favourite(self, generation_id: int, favourite: bool = True) -> Generation:
         self.get(generation_id)
-        with self.db.atomic():
+        with self.transaction():
             self.db.execute(
                 "UPDATE generations SET favourite = ? WHERE id = ?", [int(favourite), generation_id]
             )
@@ -187,7 +203,7 @@ class Library:
     def delete(self, generation_id: int) -> Generation:
         """Move a generation to the trash (undo with :meth:`undo_delete`)."""
         self.get(generation_id)
-        with self.db.atomic():
+        with self.transaction():
             self.db.execute("UPDATE generations SET deleted_at = ? WHERE id = ?", [_now(), generation_id])
         return self.get(generation_id, include_deleted=True)
 
@@ -199,14 +215,14 @@ class Library:
         ).fetchone()
         if row is None:
             raise NotFoundError("There is nothing to undo: the trash is empty.")
-        with self.db.atomic():
+        with self.transaction():
             self.db.execute("UPDATE generations SET deleted_at = NULL WHERE id = ?", [row[0]])
         return self.get(row[0])
 
     def purge_trash(self) -> int:
         """Delete trashed generations for good (rows first, then their files). Returns how many."""
         rows = self.db.execute("SELECT id, file FROM generations WHERE deleted_at IS NOT NULL").fetchall()
-        with self.db.atomic():
+        with self.transaction():
             self.db.execute("DELETE FROM generations WHERE deleted_at IS NOT NULL")
         for row in rows:
             (self.root / row["file"]).unlink(missing_ok=True)
@@ -296,12 +312,15 @@ class Library:
         """Remove rows whose audio vanished and audio (or temp files) no row points at (generations and
         profile samples alike).
 
-        Returns (rows removed, files removed). Run at start-up, before any job writes.
+        Returns (rows removed, files removed). Run at start-up, before any job writes. A read-only
+        library is left exactly as it is.
         """
+        if self.read_only:
+            return 0, 0
         referenced = {row[0] for row in self.db.execute("SELECT file FROM generations")}
         missing = [r for r in referenced if not (self.root / r).is_file()]
         if missing:
-            with self.db.atomic():
+            with self.transaction():
                 for rel in missing:
                     self.db.execute("DELETE FROM generations WHERE file = ?", [rel])
         removed_files = 0

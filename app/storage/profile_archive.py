@@ -146,7 +146,8 @@ def _import(store: ProfileStore, archive: zipfile.ZipFile, name: str | None) -> 
     try:
         # One transaction: a crash or an error anywhere leaves no profile and no sample rows; sample files
         # written before the failure are removed below (or by start-up cleaning after a crash).
-        with store.db.atomic(), tempfile.TemporaryDirectory(prefix=".import-", dir=store.samples_dir) as tmp:
+        scratch = tempfile.TemporaryDirectory(prefix=".import-", dir=store.samples_dir)
+        with store.transaction(), scratch as tmp:
             profile = store.create(
                 name=store.free_name(name or meta["name"]),
                 description=str(meta.get("description") or ""),

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
-from app.core.errors import TimbreError, disk_error
+from app.core.errors import TimbreError, audio_write_error, disk_error
 
 if TYPE_CHECKING:
     import numpy as np
@@ -121,6 +121,12 @@ class ProfileStore:
         self.root = root
         self.db = db
 
+    def transaction(self) -> Any:
+        """A write transaction; a full or read-only disk becomes a plain error and changes nothing."""
+        from app.storage.db import writing
+
+        return writing(self.db, self.root)
+
     @property
     def samples_dir(self) -> Path:
         return self.root / "samples"
@@ -139,7 +145,7 @@ class ProfileStore:
         name = clean_name(name)
         self._require_free(name)
         now = _now()
-        with self.db.atomic():
+        with self.transaction():
             cursor = self.db.execute(
                 "INSERT INTO profiles (name, description, language, tags, preferred_engine, preferred_voice,"
                 " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -203,7 +209,7 @@ class ProfileStore:
         profile = self.get(key)
         name = clean_name(new_name)
         self._require_free(name, except_id=profile.id)
-        with self.db.atomic():
+        with self.transaction():
             self.db.execute(
                 "UPDATE profiles SET name = ?, updated_at = ? WHERE id = ?", [name, _now(), profile.id]
             )
@@ -220,7 +226,7 @@ class ProfileStore:
             changes["tags"] = json.dumps(list(changes["tags"] or []))
         if changes:
             sets = ", ".join(f"{k} = ?" for k in changes)
-            with self.db.atomic():
+            with self.transaction():
                 self.db.execute(
                     f"UPDATE profiles SET {sets}, updated_at = ? WHERE id = ?",
                     [*changes.values(), _now(), profile.id],
@@ -230,7 +236,7 @@ class ProfileStore:
     def delete(self, key: int | str) -> Profile:
         """Move a profile (with its samples) to the trash; :meth:`undo_delete` brings it back."""
         profile = self.get(key)
-        with self.db.atomic():
+        with self.transaction():
             self.db.execute("UPDATE profiles SET deleted_at = ? WHERE id = ?", [_now(), profile.id])
         return self.get(profile.id, include_deleted=True)
 
@@ -242,14 +248,14 @@ class ProfileStore:
         if row is None:
             raise ProfileNotFoundError("There is no deleted profile to restore.")
         name = self.free_name(row["name"])
-        with self.db.atomic():
+        with self.transaction():
             self.db.execute("UPDATE profiles SET deleted_at = NULL, name = ? WHERE id = ?", [name, row["id"]])
         return self.get(row["id"])
 
     def purge_trash(self) -> int:
         """Delete trashed profiles for good, and sample files nothing refers to any more."""
         ids = [r[0] for r in self.db.execute("SELECT id FROM profiles WHERE deleted_at IS NOT NULL")]
-        with self.db.atomic():
+        with self.transaction():
             self.db.execute("DELETE FROM profiles WHERE deleted_at IS NOT NULL")
         self.clean_orphans()
         return len(ids)
@@ -278,7 +284,10 @@ class ProfileStore:
         tmp = Path(tmp_name)
         try:
             samples = np.asarray(audio, dtype=np.float32)
-            sf.write(tmp, samples, int(sample_rate), format="FLAC", subtype="PCM_16")
+            try:
+                sf.write(tmp, samples, int(sample_rate), format="FLAC", subtype="PCM_16")
+            except (OSError, RuntimeError) as exc:
+                raise audio_write_error(exc, self.samples_dir) from exc
             return self._adopt(profile_id, tmp, transcript, quality)
         except OSError as exc:
             raise disk_error(exc, self.samples_dir) from exc
@@ -326,7 +335,7 @@ class ProfileStore:
             os.replace(tmp, final)
         rel = final.relative_to(self.root).as_posix()
         try:
-            with self.db.atomic():
+            with self.transaction():
                 cursor = self.db.execute(
                     "INSERT INTO samples (profile_id, sha256, file, transcript, duration, sample_rate,"
                     " quality, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -356,14 +365,14 @@ class ProfileStore:
 
     def set_transcript(self, sample_id: int, transcript: str) -> Sample:
         sample = self.sample(sample_id)
-        with self.db.atomic():
+        with self.transaction():
             self.db.execute("UPDATE samples SET transcript = ? WHERE id = ?", [transcript, sample.id])
             self.db.execute("UPDATE profiles SET updated_at = ? WHERE id = ?", [_now(), sample.profile_id])
         return self.sample(sample.id)
 
     def remove_sample(self, sample_id: int) -> None:
         sample = self.sample(sample_id)
-        with self.db.atomic():
+        with self.transaction():
             self.db.execute("DELETE FROM samples WHERE id = ?", [sample.id])
         if not self._referenced(sample.file):
             (self.root / sample.file).unlink(missing_ok=True)
@@ -380,7 +389,7 @@ class ProfileStore:
         referenced = {r[0] for r in self.db.execute("SELECT DISTINCT file FROM samples")}
         missing = [rel for rel in referenced if not (self.root / rel).is_file()]
         if missing:
-            with self.db.atomic():
+            with self.transaction():
                 for rel in missing:
                     self.db.execute("DELETE FROM samples WHERE file = ?", [rel])
         removed = 0
