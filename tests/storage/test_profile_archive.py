@@ -122,7 +122,9 @@ def _hostile_archives(tmp_path: Path, good: Path) -> dict[str, tuple[Path, str]]
         "newer Timbre",
     )
     cases["bad checksum field"] = (
-        _write_zip(tmp_path / "e.zip", {"manifest.json": _manifest(samples=[{"sha256": "../../etc/passwd"}])}),
+        _write_zip(
+            tmp_path / "e.zip", {"manifest.json": _manifest(samples=[{"sha256": "../../etc/passwd"}])}
+        ),
         "checksum",
     )
     cases["missing sample"] = (
@@ -170,7 +172,9 @@ def test_hostile_archives_store_nothing(source, target, spoken, tmp_path):
         assert [p.name for p in target.profiles.list(include_deleted=True)] == ["Existing"], label
         assert _files(target.root) == before, label
 
-    assert {f: hashlib.sha256((target.root / f).read_bytes()).hexdigest() for f in audio_before} == digest_before
+    assert {
+        f: hashlib.sha256((target.root / f).read_bytes()).hexdigest() for f in audio_before
+    } == digest_before
     assert target.integrity_ok()
 
 
