@@ -33,6 +33,7 @@ test: lint
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/streaming.py --json
 	$(BIN)/python benchmarks/library.py --json
+	$(BIN)/python benchmarks/export.py --json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
