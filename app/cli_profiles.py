@@ -1,4 +1,5 @@
-"""``timbre profiles``: list, show, rename, delete, undo, export and import voice profiles."""
+"""``timbre profiles``: create from recordings, add samples, list, show, rename, delete, undo, export
+and import voice profiles."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
         json.dump([profile_as_dict(p, service) for p in profiles], sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     elif not profiles:
-        sys.stderr.write("No voice profiles yet. Import one with: timbre profiles import FILE.timbrevoice\n")
+        sys.stderr.write("No voice profiles yet. Make one with: timbre profiles create NAME recording.wav\n")
     else:
         for profile in profiles:
             print(_summary(profile))
@@ -100,10 +101,57 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(line: str) -> None:
+    sys.stderr.write(line + "\n")
+
+
+def _cmd_create(args: argparse.Namespace) -> int:
+    from app.services.voices import VoiceService
+
+    service = VoiceService()
+    profile, warnings = service.create_profile(
+        args.name, [Path(f) for f in args.files], args.transcript, args.description or "", _report
+    )
+    for warning in warnings:
+        sys.stderr.write(f"warning: {warning}\n")
+    seconds = profile.total_seconds
+    sys.stderr.write(
+        f'Created "{profile.name}" from {len(profile.samples)} recording(s), {seconds:.1f} s of clean speech'
+        f"{f' ({profile.language})' if profile.language else ''}.\n"
+    )
+    for sample in profile.samples:
+        sys.stderr.write(f'  #{sample.id} heard: "{sample.transcript}"\n')
+    print(profile.name)
+    return 0
+
+
+def _cmd_add_sample(args: argparse.Namespace) -> int:
+    from app.services.voices import VoiceService
+
+    sample, warnings = VoiceService().add_sample(args.name, Path(args.file), args.transcript, _report)
+    for warning in warnings:
+        sys.stderr.write(f"warning: {warning}\n")
+    sys.stderr.write(f'Added sample #{sample.id} ({sample.duration:.1f} s), heard: "{sample.transcript}"\n')
+    return 0
+
+
 def add_profiles_parser(sub: Any) -> None:
     """Attach ``profiles`` and its subcommands to the main parser's subparsers."""
     profiles = sub.add_parser("profiles", help="voice profiles: list, show, rename, delete, export, import")
     actions = profiles.add_subparsers(dest="profiles_command", metavar="ACTION", required=True)
+
+    create = actions.add_parser("create", help="a new voice from recordings (any audio or video file)")
+    create.add_argument("name")
+    create.add_argument("files", nargs="+", metavar="FILE")
+    create.add_argument("--transcript", help="what is said in the recording (default: transcribed)")
+    create.add_argument("--description", help="a note for yourself, e.g. 'warm, slow'")
+    create.set_defaults(func=_cmd_create)
+
+    add = actions.add_parser("add-sample", help="add another recording to a profile")
+    add.add_argument("name")
+    add.add_argument("file")
+    add.add_argument("--transcript", help="what is said in the recording (default: transcribed)")
+    add.set_defaults(func=_cmd_add_sample)
 
     listing = actions.add_parser("list", help="every profile, by name")
     listing.add_argument("--json", action="store_true", help="machine-readable output")

@@ -27,7 +27,8 @@ def speech_like(seconds: float, rate: int = 24000) -> np.ndarray:
 
 
 def main() -> None:
-    from app.core.export import EXPORT_FORMATS, export_audio, normalise_loudness
+    from app.core.export import EXPORT_FORMATS, export_audio
+    from app.core.loudness import normalise_loudness
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--json", action="store_true")

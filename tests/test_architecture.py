@@ -29,6 +29,7 @@ HEAVY = {
     "torch",
     "PySide6",
     "faster_whisper",
+    "ctranslate2",
     "av",
     "pyloudnorm",
     "scipy",

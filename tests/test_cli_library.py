@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 
 from app.cli import main
-from app.core.export import measure_lufs
+from app.core.loudness import measure_lufs
 from app.storage.library import Library
 
 

@@ -14,13 +14,13 @@ import os
 import secrets
 import stat
 from fractions import Fraction
-from itertools import chain
 from pathlib import Path
 
 import numpy as np
 
 from app.core.audio import as_mono_float32, to_int16
 from app.core.errors import TimbreError, disk_error
+from app.core.loudness import normalise_loudness
 
 log = logging.getLogger(__name__)
 
@@ -28,15 +28,11 @@ EXPORT_FORMATS: dict[str, str] = {".wav": "WAV", ".flac": "FLAC", ".mp3": "MP3",
 """Suffix -> name to show. Raw ADTS ``.aac`` is left out on purpose: it is the same codec as ``.m4a`` but
 without a container, so players cannot show its duration or seek in it reliably."""
 
-DEFAULT_LUFS = -16.0
-"""Integrated loudness for spoken word on phones and laptops (the usual podcast/audiobook target)."""
-
 DEFAULT_BITRATES: dict[str, int] = {".mp3": 192, ".m4a": 160}
 """kbps for lossy formats; lowered to what the codec allows at the sample rate (see ``_bit_rate``)."""
 
 _LOSSY = {".mp3": ("mp3", "libmp3lame"), ".m4a": ("ipod", "aac")}  # suffix -> (PyAV container, encoder)
 _CHUNK = 4096  # samples per frame fed to PyAV; it re-frames to the codec's frame_size (576/1152/1024)
-_BLOCK_SECONDS = 0.4  # BS.1770 gating block used by pyloudnorm
 
 
 class ExportError(TimbreError):
@@ -44,107 +40,14 @@ class ExportError(TimbreError):
 
 
 def read_audio(path: Path) -> tuple[np.ndarray, int]:
-    """Mono float32 samples and rate from any file soundfile can read (wav/flac/ogg); others via PyAV."""
-    import soundfile as sf
-
-    path = Path(path)
-    if not path.is_file():
-        raise ExportError(f"There is no audio file at {path}.")
-    try:
-        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
-        return as_mono_float32(data.mean(axis=1, dtype=np.float32)), int(rate)
-    except sf.SoundFileError:
-        log.debug("soundfile cannot read %s; decoding with PyAV", path)
-    return _read_with_av(path)
-
-
-def _read_with_av(path: Path | io.BytesIO) -> tuple[np.ndarray, int]:
-    """Decode the first audio stream of anything FFmpeg understands (m4a, aac, ...), averaging channels."""
-    import av
+    """Mono float32 samples and rate from any audio or video file (see :mod:`app.core.media`)."""
+    from app.core.media import MediaError, load_media
 
     try:
-        with av.open(path if isinstance(path, io.BytesIO) else str(path)) as container:
-            if not container.streams.audio:
-                raise ExportError(f"{path} has no audio in it.")
-            stream = container.streams.audio[0]
-            resampler = av.AudioResampler(format="fltp")  # planar float, same layout and rate
-            chunks = [np.zeros(0, np.float32)]
-            for frame in chain(container.decode(stream), [None]):
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray().mean(axis=0, dtype=np.float32))
-            return as_mono_float32(np.concatenate(chunks)), int(stream.rate)
-    except av.FFmpegError as exc:
-        raise ExportError(f"Timbre cannot read {path} as audio.") from exc
-
-
-def measure_lufs(audio: np.ndarray, sample_rate: int) -> float:
-    """Integrated loudness (ITU-R BS.1770) in LUFS; -inf for silence or anything under the -70 LUFS gate.
-
-    A clip shorter than one 0.4 s gating block is repeated until it fills one: that keeps its mean-square
-    level, whereas padding with silence would make it measure quieter than it sounds.
-    """
-    import pyloudnorm
-
-    samples = as_mono_float32(audio).astype(np.float64)
-    if samples.size == 0 or not np.any(samples):
-        return float("-inf")
-    needed = int(_BLOCK_SECONDS * sample_rate) + 1
-    if samples.size < needed:
-        samples = np.tile(samples, -(-needed // samples.size))
-    return float(pyloudnorm.Meter(sample_rate, block_size=_BLOCK_SECONDS).integrated_loudness(samples))
-
-
-MAX_LIMITING_DB = 9.0
-"""Most gain the peak limiter may take off; beyond this it would be audible, so the level is lowered."""
-_LOOKAHEAD_SECONDS = 0.005
-
-
-def normalise_loudness(
-    audio: np.ndarray, sample_rate: int, target_lufs: float = DEFAULT_LUFS, peak_ceiling_db: float = -1.0
-) -> np.ndarray:
-    """Gain to reach ``target_lufs`` with every sample peak at or under ``peak_ceiling_db`` dBFS.
-
-    Speech has peaks 15-20 dB over its loudness, so reaching -16 LUFS usually puts a few of them over the
-    ceiling. A look-ahead limiter turns just those moments down (smoothly, no clipping) and the gain is
-    re-measured so the result still lands on the target. Only audio whose peaks would need more than
-    :data:`MAX_LIMITING_DB` of limiting (clicks over near-silence) ends up quieter than asked, since
-    squashing it further would be heard. Silence (and anything too quiet to measure) is returned as is.
-    """
-    samples = as_mono_float32(audio)
-    current = measure_lufs(samples, sample_rate)
-    if not math.isfinite(current):
-        log.debug("Nothing loud enough to normalise; audio left as it is")
-        return samples
-    ceiling = 10.0 ** (peak_ceiling_db / 20.0)
-    gain_db = target_lufs - current
-    excess_db = 20.0 * math.log10(float(np.max(np.abs(samples)))) + gain_db - peak_ceiling_db
-    if excess_db > MAX_LIMITING_DB:
-        gain_db -= excess_db - MAX_LIMITING_DB
-        log.info("Peaks limit loudness to %.1f LUFS (asked %.1f)", current + gain_db, target_lufs)
-    goal = current + gain_db
-    out = samples.astype(np.float64) * 10.0 ** (gain_db / 20.0)
-    for _ in range(4):
-        limited = _limit(out, sample_rate, ceiling)
-        miss = goal - measure_lufs(limited, sample_rate)
-        if not math.isfinite(miss) or abs(miss) < 0.05:
-            break
-        out *= 10.0 ** (miss / 20.0)
-    return limited.astype(np.float32)
-
-
-def _limit(audio: np.ndarray, sample_rate: int, ceiling: float) -> np.ndarray:
-    """Look-ahead peak limiter: the gain needed at each sample, spread (min over ±5 ms, then averaged over
-    5 ms) so it dips ahead of a peak and recovers after it. Averaging within the min window keeps every
-    sample at or under the ceiling."""
-    from scipy.ndimage import minimum_filter1d, uniform_filter1d
-
-    peaks = np.abs(audio)
-    if float(peaks.max(initial=0.0)) <= ceiling:
-        return audio
-    need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
-    reach = max(1, int(_LOOKAHEAD_SECONDS * sample_rate))
-    gain = uniform_filter1d(minimum_filter1d(need, size=2 * reach + 1, mode="nearest"), size=reach + 1)
-    return np.minimum(np.abs(audio * gain), ceiling) * np.sign(audio)
+        media = load_media(path)
+    except MediaError as exc:
+        raise ExportError(str(exc)) from exc
+    return as_mono_float32(media.audio), media.sample_rate
 
 
 def export_audio(
@@ -228,7 +131,10 @@ def _encode(audio: np.ndarray, rate: int, suffix: str, bitrate: int | None) -> b
 def _encoder_gain(rate: int, suffix: str, bitrate: int | None) -> float:
     """Linear gain the encoder applies by itself, measured on a 1 s tone encoded and decoded again."""
     probe = (0.25 * np.sin(2 * np.pi * 440 * np.arange(rate) / rate)).astype(np.float32)
-    decoded, out_rate = _read_with_av(io.BytesIO(_encode(probe, rate, suffix, bitrate)))
+    from app.core.media import decode_bytes
+
+    media = decode_bytes(_encode(probe, rate, suffix, bitrate))
+    decoded, out_rate = media.audio, media.sample_rate
     energy_out = np.sum(np.square(decoded, dtype=np.float64)) / out_rate  # per second: rates may differ
     return math.sqrt(energy_out / (np.sum(np.square(probe, dtype=np.float64)) / rate))
 

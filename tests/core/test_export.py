@@ -15,16 +15,8 @@ import soundfile as sf
 
 from app.core import export
 from app.core.errors import CancelledError, DiskError, TimbreError
-from app.core.export import (
-    DEFAULT_LUFS,
-    EXPORT_FORMATS,
-    ExportError,
-    export_audio,
-    export_file,
-    measure_lufs,
-    normalise_loudness,
-    read_audio,
-)
+from app.core.export import EXPORT_FORMATS, ExportError, export_audio, export_file, read_audio
+from app.core.loudness import DEFAULT_LUFS, measure_lufs, normalise_loudness
 
 FORMATS = list(EXPORT_FORMATS)
 CEILING = 10 ** (-1 / 20)  # -1 dBFS, the default peak ceiling
