@@ -66,10 +66,13 @@ def _cmd_speak(args: argparse.Namespace) -> int:
     if not (play or args.out or args.save):
         raise OutputError("Nothing to do: with --no-play and --no-save, add --out FILE.wav.")
     prefs = settings.load()
+    voice, engine, profile_id = args.voice, args.engine, None
+    if args.profile:
+        voice, engine, profile_id = _profile_voice(args.profile, args.voice, args.engine)
     request = SynthesisRequest(
         text=text,
-        voice=args.voice or prefs.default_voice or None,
-        engine=args.engine or (None if args.voice else prefs.default_engine or None),
+        voice=voice or prefs.default_voice or None,
+        engine=engine or (None if voice else prefs.default_engine or None),
         speed=args.speed if args.speed is not None else prefs.speed,
     )
     service = SynthesisService()  # it checks every input before any file or device is touched
@@ -88,7 +91,9 @@ def _cmd_speak(args: argparse.Namespace) -> int:
         if args.save:
             from app.services.history import HistoryService
 
-            result, generation = HistoryService().speak_and_save(service, request, extra, progress=progress)
+            result, generation = HistoryService().speak_and_save(
+                service, request, extra, progress=progress, profile_id=profile_id
+            )
             saved = f" Saved in history as #{generation.id}."
         else:
             # Not None: the "Nothing to do" check above ensured a file or the speakers.
@@ -103,6 +108,20 @@ def _cmd_speak(args: argparse.Namespace) -> int:
             f"(first audio {result.first_audio_seconds or 0:.2f} s, RTF {result.rtf:.2f}).{saved}\n"
         )
     return 0
+
+
+def _profile_voice(name: str, voice: str | None, engine: str | None) -> tuple[str, str | None, int]:
+    """The voice a profile speaks with (its matched built-in voice until a cloning engine is installed)."""
+    from app.services.profiles import ProfileService
+
+    profile = ProfileService().show(name)
+    if voice and engine:
+        return voice, engine, profile.id
+    if not profile.preferred_voice:
+        raise TimbreError(
+            f'The profile "{profile.name}" has no voice yet. Run: timbre profiles match "{profile.name}"'
+        )
+    return profile.preferred_voice, profile.preferred_engine, profile.id
 
 
 def _cmd_voices(args: argparse.Namespace) -> int:
@@ -183,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--voice", help="voice id (see 'timbre voices'); Kokoro blends: af_heart:0.7,am_michael:0.3"
     )
     speak.add_argument("--engine", help="engine id (piper, kokoro); by default the engine that has the voice")
+    speak.add_argument("--profile", help="speak with a voice profile (see 'timbre profiles list')")
     speak.add_argument("--speed", type=float, help="speaking rate, 1.0 is normal (0.5 to 2.0)")
     speak.add_argument("--out", help="save to this .wav or .flac file")
     play = speak.add_mutually_exclusive_group()

