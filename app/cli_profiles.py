@@ -136,12 +136,11 @@ def _cmd_add_sample(args: argparse.Namespace) -> int:
 
 
 def _cmd_match(args: argparse.Namespace) -> int:
-    from app.services.voices import VoiceMatcher
-    from app.storage.library import Library
+    from app.services.voices import VoiceMatcher, VoiceService
 
-    with Library() as library:
-        result: Any = VoiceMatcher(library).match(args.name, _report)
-        profile = library.profiles.get(args.name)
+    service = VoiceService()
+    result: Any = VoiceMatcher(service.library).match(args.name, _report)
+    profile = service.store.get(args.name)
     if args.json:
         json.dump(
             {
