@@ -112,6 +112,31 @@ class VoiceService:
             self.store.update(profile.id, language=item.language)
         return sample, item.warnings
 
+    def references(self, name: str | int) -> list[tuple[np.ndarray, str]]:
+        """Every sample of a profile as (audio at 24 kHz, transcript): for engines that take several."""
+        import soundfile as sf
+
+        profile = self.store.get(name)
+        return [(sf.read(self.store.absolute(s), dtype="float32")[0], s.transcript) for s in profile.samples]
+
+    def combined_reference(self, name: str | int, max_seconds: float = 30.0) -> tuple[np.ndarray, str]:
+        """One reference for engines that take one: the samples joined with short pauses, up to
+        ``max_seconds`` (whole samples only, so no transcript is cut mid-sentence)."""
+        gap = np.zeros(int(0.3 * reference.TARGET_RATE), dtype=np.float32)
+        parts: list[np.ndarray] = []
+        words: list[str] = []
+        total = 0.0
+        for audio, transcript in self.references(name):
+            seconds = len(audio) / reference.TARGET_RATE
+            if parts and total + seconds > max_seconds:
+                break
+            parts += [audio, gap]
+            words.append(transcript)
+            total += seconds + len(gap) / reference.TARGET_RATE
+        if not parts:
+            raise TimbreError("The profile has no recordings yet.")
+        return np.concatenate(parts[:-1]), " ".join(w for w in words if w)
+
     def _store_sample(self, profile_id: int, item: PreparedSample) -> Sample:
         quality = {**item.check.as_quality(), "source": Path(item.source).name}
         return self.store.add_sample(

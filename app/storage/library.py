@@ -83,7 +83,7 @@ class HistoryFilter:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
 def _fts_query(user_text: str) -> str | None:

@@ -48,7 +48,7 @@ def export_profile(store: ProfileStore, key: int | str, dest: Path) -> Path:
         "format": FORMAT,
         "version": VERSION,
         "exported_by": f"Timbre {__version__}",
-        "exported_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "profile": {
             "name": profile.name,
             "description": profile.description,

@@ -177,3 +177,17 @@ def test_language_is_detected(voices, kokoro, tmp_path):
     path = export_audio(audio, RATE, tmp_path / "japanese.m4a")
     prepared = voices.prepare(path)
     assert prepared.language == "ja" and len(prepared.transcript) >= 5
+
+
+def test_several_samples_combine_into_one_reference(voices, michael, tmp_path):
+    first = export_audio(michael, RATE, tmp_path / "one.flac")
+    second = export_audio(michael[: len(michael) // 2 + RATE], RATE, tmp_path / "two.flac")
+    profile, _ = voices.create_profile("Pair", [first], transcript="first part")
+    voices.add_sample("Pair", second, transcript="second part")
+    references = voices.references("Pair")
+    assert [t for _, t in references] == ["first part", "second part"]
+    combined, words = voices.combined_reference("Pair")
+    expected = sum(len(a) for a, _ in references) + int(0.3 * RATE)
+    assert len(combined) == expected and words == "first part second part"
+    only_first, words = voices.combined_reference("Pair", max_seconds=len(references[0][0]) / RATE + 1)
+    assert len(only_first) == len(references[0][0]) and words == "first part"
