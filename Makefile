@@ -34,6 +34,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/streaming.py --json
 	$(BIN)/python benchmarks/library.py --json
 	$(BIN)/python benchmarks/export.py --json
+	$(BIN)/python benchmarks/voices.py --json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
