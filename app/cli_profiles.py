@@ -164,6 +164,14 @@ def _cmd_match(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_transcript(args: argparse.Namespace) -> int:
+    from app.services.voices import VoiceService
+
+    sample = VoiceService().set_transcript(args.name, args.sample, args.text)
+    sys.stderr.write(f'Sample #{sample.id} now reads: "{sample.transcript}"\n')
+    return 0
+
+
 def add_profiles_parser(sub: Any) -> None:
     """Attach ``profiles`` and its subcommands to the main parser's subparsers."""
     profiles = sub.add_parser("profiles", help="voice profiles: list, show, rename, delete, export, import")
@@ -181,6 +189,12 @@ def add_profiles_parser(sub: Any) -> None:
     add.add_argument("file")
     add.add_argument("--transcript", help="what is said in the recording (default: transcribed)")
     add.set_defaults(func=_cmd_add_sample)
+
+    transcript = actions.add_parser("transcript", help="correct what a sample says (see 'profiles show')")
+    transcript.add_argument("name")
+    transcript.add_argument("sample", type=int, help="sample number, as 'profiles show' lists it")
+    transcript.add_argument("text")
+    transcript.set_defaults(func=_cmd_transcript)
 
     matcher = actions.add_parser("match", help="find the built-in voice (or blend) closest to a profile")
     matcher.add_argument("name")

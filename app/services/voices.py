@@ -112,6 +112,15 @@ class VoiceService:
             self.store.update(profile.id, language=item.language)
         return sample, item.warnings
 
+    def set_transcript(self, name: str | int, sample_id: int, text: str) -> Sample:
+        """Correct a sample's transcript (cached conditioning keyed on it is no longer used)."""
+        profile = self.store.get(name)
+        if sample_id not in {s.id for s in profile.samples}:
+            raise TimbreError(
+                f'"{profile.name}" has no sample #{sample_id}. See: timbre profiles show "{profile.name}"'
+            )
+        return self.store.set_transcript(sample_id, " ".join(str(text).split()))
+
     def references(self, name: str | int) -> list[tuple[np.ndarray, str]]:
         """Every sample of a profile as (audio at 24 kHz, transcript): for engines that take several."""
         import soundfile as sf

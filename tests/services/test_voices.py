@@ -75,6 +75,9 @@ def test_good_recordings_in_every_format_make_a_profile(voices, michael, tmp_pat
     files = []
     for suffix in (".wav", ".flac", ".mp3", ".m4a"):
         files.append(export_audio(michael, RATE, tmp_path / f"michael{suffix}"))
+    opus = tmp_path / "voice-note.ogg"  # Opus in Ogg, as phones save voice notes
+    sf.write(opus, michael[::2][: len(michael) // 2], RATE // 2, format="OGG", subtype="OPUS")
+    files.append(opus)
     stereo = tmp_path / "michael-44k-stereo.wav"
     sf.write(stereo, np.stack([michael, michael * 0.5], axis=1), RATE)
     files.append(stereo)
@@ -189,5 +192,9 @@ def test_several_samples_combine_into_one_reference(voices, michael, tmp_path):
     combined, words = voices.combined_reference("Pair")
     expected = sum(len(a) for a, _ in references) + int(0.3 * RATE)
     assert len(combined) == expected and words == "first part second part"
+    fixed = voices.set_transcript("Pair", profile.samples[0].id, "  first   part, corrected ")
+    assert fixed.transcript == "first part, corrected"
+    with pytest.raises(Exception, match="no sample #999"):
+        voices.set_transcript("Pair", 999, "x")
     only_first, words = voices.combined_reference("Pair", max_seconds=len(references[0][0]) / RATE + 1)
-    assert len(only_first) == len(references[0][0]) and words == "first part"
+    assert len(only_first) == len(references[0][0]) and words == "first part, corrected"
