@@ -13,11 +13,8 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -25,6 +22,7 @@ from app import paths
 from app.core.errors import TimbreError
 from app.core.models import CancelToken, SynthesisRequest
 from app.services import speaker
+from app.storage.conditioning import save_npz
 
 logger = logging.getLogger(__name__)
 
@@ -102,19 +100,8 @@ def voice_prints(
             fresh += 1
         prints[voice] = cached[key]
     if fresh:
-        _save_npz(store, cached)
+        save_npz(store, cached)
     return prints
-
-
-def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".prints-", suffix=".npz", dir=path.parent)
-    os.close(fd)
-    try:
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def blend_spec(weights: dict[str, float]) -> str:

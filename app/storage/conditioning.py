@@ -36,6 +36,18 @@ def conditioning_key(engine: str, model: str, audio_hashes: list[str], transcrip
     return digest.hexdigest()[:32]
 
 
+def save_npz(path: Path, arrays: Arrays) -> None:
+    """Write ``arrays`` to ``path`` as an ``.npz`` atomically (temp file beside it, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".entry-", suffix=".npz", dir=path.parent)
+    os.close(fd)
+    try:
+        np.savez(tmp, **arrays)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
 class ConditioningCache:
     """Memory (LRU, ``capacity`` entries) in front of ``folder/<engine>/<key>.npz``."""
 
@@ -78,14 +90,7 @@ class ConditioningCache:
     def put(self, engine: str, key: str, arrays: Arrays) -> None:
         path = self._path(engine, key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".entry-", suffix=".npz", dir=path.parent)
-            os.close(fd)
-            try:
-                np.savez(tmp, **arrays)
-                os.replace(tmp, path)
-            finally:
-                Path(tmp).unlink(missing_ok=True)
+            save_npz(path, arrays)
         except OSError as exc:  # a cache that cannot be written only costs time
             logger.warning("Conditioning cache not written (%s); it stays in memory only", exc)
         self._remember(engine, key, arrays)

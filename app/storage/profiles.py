@@ -7,6 +7,7 @@ they can be undone; a sample file is removed only when no row refers to it any m
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -15,6 +16,7 @@ import os
 import shutil
 import tempfile
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -183,10 +185,9 @@ class ProfileStore:
 
     def get(self, key: int | str, include_deleted: bool = False) -> Profile:
         """A profile by id or by name (names ignore case)."""
-        if isinstance(key, int) or (isinstance(key, str) and key.strip().isdigit() and not self._named(key)):
+        row = None if isinstance(key, int) else self._named(str(key))
+        if row is None and (isinstance(key, int) or str(key).strip().isdigit()):
             row = self.db.execute("SELECT * FROM profiles WHERE id = ?", [int(key)]).fetchone()
-        else:
-            row = self._named(str(key))
         if row is None or (row["deleted_at"] is not None and not include_deleted):
             raise ProfileNotFoundError(f'There is no voice profile "{key}". See: timbre profiles list')
         return Profile.from_row(row, self.samples(row["id"]))
@@ -278,21 +279,13 @@ class ProfileStore:
         import soundfile as sf
 
         self.get(profile_id)
-        self.samples_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=".sample-", suffix=".flac", dir=self.samples_dir)
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
+        with self._temp_sample() as tmp:
             samples = np.asarray(audio, dtype=np.float32)
             try:
                 sf.write(tmp, samples, int(sample_rate), format="FLAC", subtype="PCM_16")
             except (OSError, RuntimeError) as exc:
                 raise audio_write_error(exc, self.samples_dir) from exc
             return self._adopt(profile_id, tmp, transcript, quality)
-        except OSError as exc:
-            raise disk_error(exc, self.samples_dir) from exc
-        finally:
-            tmp.unlink(missing_ok=True)
 
     def add_sample_file(
         self,
@@ -304,15 +297,25 @@ class ProfileStore:
     ) -> Sample:
         """Copy an existing FLAC sample in (used by archive import), checking its hash if one is given."""
         self.get(profile_id)
-        self.samples_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=".sample-", suffix=".flac", dir=self.samples_dir)
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
+        with self._temp_sample() as tmp:
             shutil.copyfile(flac, tmp)
             if expected_sha256 and file_sha256(tmp) != expected_sha256:
                 raise TimbreError("One of the samples is damaged (its checksum does not match).")
             return self._adopt(profile_id, tmp, transcript, quality)
+
+    @contextlib.contextmanager
+    def _temp_sample(self) -> Iterator[Path]:
+        """A temp FLAC path in ``samples/``: removed afterwards (it was renamed away if adopted), and any
+        OSError meanwhile told in plain words."""
+        try:
+            self.samples_dir.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(prefix=".sample-", suffix=".flac", dir=self.samples_dir)
+            os.close(fd)
+        except OSError as exc:
+            raise disk_error(exc, self.samples_dir) from exc
+        tmp = Path(tmp_name)
+        try:
+            yield tmp
         except OSError as exc:
             raise disk_error(exc, self.samples_dir) from exc
         finally:
