@@ -181,7 +181,8 @@ class InferenceLane(QObject):
         on_cancelled: Callable[[], None] | None = None,
     ) -> Job:
         """Queue ``fn`` on the lane; the callbacks run later on the main thread."""
-        job = Job(next(self._ids), name, CancelToken(), on_done, on_error, on_progress, on_chunk, on_cancelled)
+        job = Job(next(self._ids), name, CancelToken(), on_done, on_error, on_progress, on_chunk)
+        job.on_cancelled = on_cancelled
         was_busy = self.busy
         self._jobs[job.id] = job
         self.pool.start(_Runnable(job, fn, self.signals))
