@@ -41,6 +41,16 @@ class SynthesisRequest:
     language: str | None = None
     """BCP-47-ish language code (``en-us``, ``ja``); ``None`` means the voice's own language."""
     seed: int | None = None
+    temperature: float | None = None
+    """Sampling parameters for engines that sample (see ``Capabilities.sampling``); ``None`` = the
+    engine's default. Engines that do not sample ignore them."""
+    top_p: float | None = None
+    top_k: int | None = None
+    repetition_penalty: float | None = None
+
+
+SAMPLING_PARAMS = ("temperature", "top_p", "top_k", "repetition_penalty")
+"""The generation parameters a sampling engine may take (beyond speed and seed)."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,8 @@ class Capabilities:
     speed_range: tuple[float, float] = (0.5, 2.0)
     seeded: bool = False
     """Whether the same seed gives identical audio."""
+    sampling: tuple[str, ...] = ()
+    """Which of :data:`SAMPLING_PARAMS` the engine honours (the UI greys out the rest)."""
     devices: tuple[str, ...] = ("cpu",)
 
 

@@ -9,7 +9,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from app.core.models import CancelToken, SynthesisRequest
+from app.core.models import SAMPLING_PARAMS, CancelToken, SynthesisRequest
 from app.services.playback import BufferedOutput
 from app.services.sinks import FileSink, PlaybackSink, Sink, TeeSink
 from app.services.synthesis import ProgressCallback, SynthesisResult, SynthesisService
@@ -47,6 +47,7 @@ class HistoryService:
         if request.seed is None:
             request = dataclasses.replace(request, seed=secrets.randbelow(2**31))
         params: dict[str, Any] = {"speed": request.speed}
+        params.update({k: getattr(request, k) for k in SAMPLING_PARAMS if getattr(request, k) is not None})
         if regenerated_from is not None:
             params["regenerated_from"] = regenerated_from
         path = self.library.new_generation_path(".wav")
@@ -90,6 +91,7 @@ class HistoryService:
             speed=float(old.params.get("speed", 1.0)),
             language=old.language,
             seed=old.seed,
+            **{k: old.params[k] for k in SAMPLING_PARAMS if old.params.get(k) is not None},
         )
         return self.speak_and_save(
             synthesis,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -70,6 +71,39 @@ class CollectSink(NullSink):
     @property
     def audio(self) -> np.ndarray:
         return np.concatenate(self.chunks) if self.chunks else np.zeros(0, dtype=np.float32)
+
+
+class CallbackSink:
+    """Hands each chunk to callbacks (a UI drawing and playing the audio as it streams in).
+
+    ``on_write`` gets a private copy of every chunk, since the receiver may keep it after the job moves on.
+    """
+
+    realtime = False
+
+    def __init__(
+        self,
+        on_open: Callable[[int], None],
+        on_write: Callable[[np.ndarray], None],
+        on_end: Callable[[bool], None] | None = None,
+    ) -> None:
+        self._on_open = on_open
+        self._on_write = on_write
+        self._on_end = on_end
+
+    def open(self, sample_rate: int) -> None:
+        self._on_open(int(sample_rate))
+
+    def write(self, samples: np.ndarray) -> None:
+        self._on_write(np.array(samples, dtype=np.float32, copy=True).reshape(-1))
+
+    def close(self) -> None:
+        if self._on_end is not None:
+            self._on_end(True)
+
+    def abort(self) -> None:
+        if self._on_end is not None:
+            self._on_end(False)
 
 
 class FileSink:

@@ -95,3 +95,11 @@ def test_play_streams_the_saved_audio_and_can_be_cancelled(history, service, pip
     cancel.cancel()
     with pytest.raises(CancelledError):
         history.play(gen.id, ClockedOutput(speed=20.0), cancel)
+
+
+def test_sampling_parameters_are_kept_and_regenerated(history, service, piper):
+    request = SynthesisRequest(text="Warmer, please.", temperature=0.7, top_k=40)
+    _, first = history.speak_and_save(service, request)
+    assert first.params == {"speed": 1.0, "temperature": 0.7, "top_k": 40}
+    _, again = history.regenerate(service, first.id)
+    assert again.params == {"speed": 1.0, "temperature": 0.7, "top_k": 40, "regenerated_from": first.id}

@@ -75,3 +75,21 @@ def test_collect_and_null_sinks_count_frames():
     tee.close()
     assert null.frames == collect.frames == 250 and null.closed
     np.testing.assert_array_equal(collect.audio, TONE[:250])
+
+
+def test_callback_sink_hands_over_private_copies_and_reports_the_end():
+    import numpy as np
+
+    from app.services.sinks import CallbackSink
+
+    events: list[object] = []
+    sink = CallbackSink(events.append, events.append, lambda ok: events.append(("end", ok)))
+    sink.open(24000)
+    chunk = np.ones(4, np.float32)
+    sink.write(chunk)
+    chunk[:] = 0  # the producer reuses its buffer; the receiver's copy must not change
+    sink.close()
+    sink.abort()
+    assert events[0] == 24000
+    np.testing.assert_array_equal(events[1], np.ones(4, np.float32))
+    assert events[2:] == [("end", True), ("end", False)]
