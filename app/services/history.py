@@ -147,6 +147,14 @@ class HistoryService:
     ) -> list[Generation]:
         return self.library.search(query, filters, page, page_size)
 
+    def count(self, filters: HistoryFilter | None = None) -> int:
+        """How many live generations pass ``filters``."""
+        return self.library.count(filters)
+
+    def facets(self) -> tuple[list[str], list[str]]:
+        """(engines, voices) that the history uses, for filter menus."""
+        return self.library.facets()
+
     def show(self, generation_id: int) -> Generation:
         return self.library.get(generation_id)
 

@@ -239,6 +239,15 @@ class Library:
         where, args = self._where(filters or HistoryFilter())
         return int(self.db.execute(f"SELECT count(*) FROM generations g WHERE {where}", args).fetchone()[0])
 
+    def facets(self) -> tuple[list[str], list[str]]:
+        """The engines and the voices that live generations use (for filter menus), sorted."""
+        live = "FROM generations WHERE deleted_at IS NULL"
+        engines = [r[0] for r in self.db.execute(f"SELECT DISTINCT engine {live} ORDER BY engine")]
+        voices = [
+            r[0] for r in self.db.execute(f"SELECT DISTINCT voice {live} ORDER BY voice COLLATE NOCASE")
+        ]
+        return engines, voices
+
     def history(
         self, filters: HistoryFilter | None = None, page: int = 1, page_size: int = 50
     ) -> list[Generation]:
