@@ -1,0 +1,1 @@
+"""Dialogs: preferences, errors and model downloads."""
