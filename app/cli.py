@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import cast
@@ -162,32 +161,15 @@ def _cmd_setup(args: argparse.Namespace) -> int:
 
 
 def _cmd_gui(args: argparse.Namespace) -> int:
-    """Until the main window exists, greet the user on the offline default voice."""
-    from app import paths
-    from app.services.playback import SoundDeviceOutput
-    from app.services.sinks import FileSink, PlaybackSink
-    from app.services.synthesis import SynthesisService
+    """The desktop app (it keeps running in the menu bar when its window is closed)."""
+    from app.ui.application import run, smoke_test
 
-    request = SynthesisRequest(text=DEMO_SENTENCE)
-    try:
-        SoundDeviceOutput.check_available()
-        sink = PlaybackSink()
-        where = "through the speakers"
-    except OutputError as exc:
-        logger.info("No playback: %s", exc)
-        out = paths.data_dir() / "demo.wav"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        sink = FileSink(out)
-        where = f"saved to {out}, since this machine has no audio output"
-    started = time.perf_counter()
-    result = SynthesisService().synthesize(request, sink)
-    print(f'Timbre {__version__} said: "{DEMO_SENTENCE}"')
-    print(
-        f"  voice {result.engine}/{result.voice}, {result.audio_seconds:.1f} s of audio {where}; "
-        f"ready in {time.perf_counter() - started:.1f} s"
-    )
-    print('The desktop window is not built yet; try: timbre speak "Hello" or timbre voices')
-    return 0
+    argv = [sys.argv[0] if sys.argv else "timbre"]
+    if args.smoke:
+        seconds = smoke_test(argv)
+        print(f"Timbre {__version__}: the window was on screen {seconds:.2f} s after start-up, then closed.")
+        return 0
+    return run(argv)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -224,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     setup.set_defaults(func=_cmd_setup)
 
     gui = sub.add_parser("gui", help="start the app")
+    gui.add_argument("--smoke", action="store_true", help="show the window, then quit (a start-up check)")
     gui.set_defaults(func=_cmd_gui)
 
     from app.cli_history import add_history_parser

@@ -6,8 +6,6 @@ import hashlib
 import logging
 import os
 import tempfile
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,6 +34,9 @@ def download(
     timeout: float = 30.0,
 ) -> Path:
     """Download ``url`` to ``dest``; ``dest`` appears only when complete and verified."""
+    import urllib.error  # here, not at the top: the app starts faster without the HTTP stack
+    import urllib.request
+
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
     tmp = Path(tmp_name)

@@ -7,6 +7,17 @@ from collections.abc import Iterator
 import pytest
 
 
+@pytest.fixture(scope="session", autouse=True)
+def main_thread_gc(qapp) -> Iterator[None]:
+    """As in the app: cycles are collected on the GUI thread only (see app/ui/gc_guard.py)."""
+    from app.ui.gc_guard import MainThreadCollector
+
+    collector = MainThreadCollector(interval_ms=200)
+    collector.start()
+    yield
+    collector.stop()
+
+
 @pytest.fixture
 def lane(qtbot) -> Iterator[object]:
     """A fresh inference lane, cancelled and drained after the test so no job outlives it."""

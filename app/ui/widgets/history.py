@@ -109,6 +109,8 @@ class HistoryPanel(QWidget):
         self._undo_timer.timeout.connect(self._hide_undo)
         self._build()
         self._build_actions()
+        self._fill(self.engine, "All engines", set())
+        self._fill(self.voice, "All voices", set())
         self._refresh_choices()
         self._apply()
 

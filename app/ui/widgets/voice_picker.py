@@ -278,6 +278,7 @@ class VoicePicker(QComboBox):
         self._settle(self._key_at(row))
 
     def _settle(self, key: str | None) -> None:
+        self.lineEdit().setCursorPosition(0)  # show a long name from its start, not its end
         if key == self._current_key:
             return
         self._current_key = key
@@ -292,6 +293,7 @@ class VoicePicker(QComboBox):
         wanted = self.itemText(self.currentIndex()) if self.currentIndex() >= 0 else ""
         if self.lineEdit().text() != wanted:
             self.lineEdit().setText(wanted)
+        self.lineEdit().setCursorPosition(0)
 
 
 def _heading(text: str, level: int) -> QStandardItem:

@@ -1,0 +1,134 @@
+"""The composition root: make the QApplication, the services, the window and the menu-bar icon, and run.
+
+Only Qt and the library are touched at start-up; every engine loads on its first job, so the window is
+up in about a second.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QApplication
+
+from app import __version__
+from app.ui.context import AppContext
+from app.ui.gc_guard import MainThreadCollector
+from app.ui.main_window import MainWindow
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Running:
+    """What :func:`build` made, kept together so nothing is garbage-collected while Qt uses it."""
+
+    app: QApplication
+    context: AppContext
+    window: MainWindow
+    tray: object | None
+
+
+def _qapp(argv: Sequence[str]) -> QApplication:
+    existing = QApplication.instance()
+    if existing is not None:
+        return existing  # type: ignore[return-value]
+    QCoreApplication.setOrganizationName("Timbre")
+    QCoreApplication.setApplicationName("Timbre")
+    QCoreApplication.setApplicationVersion(__version__)
+    app = QApplication(list(argv))
+    app.setApplicationDisplayName("Timbre")
+    return app
+
+
+def build(argv: Sequence[str] = (), with_tray: bool = True) -> Running:
+    """Everything the app needs, shown or not; the caller runs the event loop."""
+    from app.ui.icons import app_icon
+    from app.ui.theme import apply_theme
+    from app.ui.window_state import restore_window_state
+
+    app = _qapp(argv or sys.argv[:1])
+    collector = MainThreadCollector(parent=app)
+    collector.start()
+    context = AppContext.create()
+    apply_theme(app, context.settings.theme)
+    app.setWindowIcon(app_icon())
+    window = MainWindow(context)
+    restore_window_state(window)
+    tray = None
+    if with_tray:
+        from app.ui.tray import TrayController
+
+        tray = TrayController(
+            voice_choices=lambda: window.choices,
+            speak=window.speak,
+            show_window=lambda: _show(window),
+            quit_app=app.quit,
+            parent=window,
+        )
+        window.generation.busyChanged.connect(tray.set_busy)
+        if tray.available():
+            tray.show()
+            window.keep_running_in_menu_bar = True
+            app.setQuitOnLastWindowClosed(False)
+    window.quitRequested.connect(app.quit)
+    app.aboutToQuit.connect(lambda: _shutdown(window, context))
+    return Running(app, context, window, tray)
+
+
+def _show(window: MainWindow) -> None:
+    window.show()
+    window.raise_()
+    window.activateWindow()
+
+
+def _shutdown(window: MainWindow, context: AppContext) -> None:
+    from app.ui.window_state import save_window_state
+
+    if window.isVisible():
+        save_window_state(window)
+    window.shutdown()
+    context.close()
+
+
+def run(argv: Sequence[str] = ()) -> int:
+    """Start Timbre's window and run until the user quits."""
+    running = build(argv)
+    running.window.show()
+    return running.app.exec()
+
+
+def process_age() -> float:
+    """Seconds since this process started (from the OS, so it includes the interpreter's start-up)."""
+    import time
+
+    import psutil
+
+    return time.time() - psutil.Process().create_time()
+
+
+def smoke_test(argv: Sequence[str] = ()) -> float:
+    """Show the window, wait until it is really on screen, then quit; returns seconds since start-up."""
+    from PySide6.QtCore import QTimer
+
+    running = build(argv, with_tray=False)
+    window = running.window
+    shown: list[float] = []
+
+    def check() -> None:
+        handle = window.windowHandle()
+        if handle is not None and handle.isExposed():
+            shown.append(process_age())
+            window.keep_running_in_menu_bar = False
+            window.close()
+            running.app.quit()
+        else:
+            QTimer.singleShot(5, check)
+
+    window.show()
+    QTimer.singleShot(0, check)
+    running.app.exec()
+    return shown[0] if shown else float("nan")

@@ -1,0 +1,80 @@
+"""Everything the window needs, built once by the composition root and handed down.
+
+Each thread has its own SQLite connection: the ``*_worker`` services run only on the inference lane,
+the others only on the main thread (WAL lets them read and write the same library side by side).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from app import settings as settings_mod
+from app.services.catalog import catalogue
+from app.services.history import HistoryService
+from app.services.profiles import ProfileService
+from app.services.synthesis import SynthesisService
+from app.services.voices import VoiceMatcher, VoiceService
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class AppContext:
+    """The services, per thread, and the user's preferences."""
+
+    synthesis: SynthesisService
+    history: HistoryService
+    worker_history: HistoryService
+    profiles: ProfileService
+    voices: VoiceService
+    settings: settings_mod.Settings = field(default_factory=settings_mod.Settings)
+    first_launch: bool = False
+    _voice_counts: dict[str, int] = field(default_factory=dict, repr=False)
+    _catalogue: list[dict[str, Any]] | None = field(default=None, repr=False)
+
+    @classmethod
+    def create(cls) -> AppContext:
+        """Open the library (twice: one connection per thread) and read the preferences."""
+        from app import paths
+
+        first = not paths.settings_file().exists()
+        synthesis = SynthesisService()
+        history = HistoryService()  # cleans what a crash left behind, before any job can start
+        profiles = ProfileService(history.library)
+        return cls(
+            synthesis=synthesis,
+            history=history,
+            worker_history=HistoryService(),
+            profiles=profiles,
+            voices=VoiceService(),
+            settings=settings_mod.load(),
+            first_launch=first,
+        )
+
+    def matcher(self) -> VoiceMatcher:
+        """A voice matcher for the lane (it speaks with Kokoro and reads the worker's library)."""
+        return VoiceMatcher(self.voices.library, self.synthesis.registry)
+
+    def catalogue(self, refresh: bool = False) -> list[dict[str, Any]]:
+        """Engines and voices, kept (listing reads every engine's files); ``refresh`` after installs."""
+        if refresh or self._catalogue is None:
+            self._catalogue = catalogue(self.synthesis.registry)
+        return self._catalogue
+
+    def loaded_engines(self) -> list[tuple[str, str]]:
+        """(name, what it holds) for every engine with weights in memory."""
+        held = []
+        for engine in self.synthesis.registry.engines():
+            if engine.loaded:
+                if engine.id not in self._voice_counts:
+                    self._voice_counts[engine.id] = len(engine.voices())
+                count = self._voice_counts[engine.id]
+                held.append((engine.name, f"{count} voice{'s' if count != 1 else ''} · CPU"))
+        return held
+
+    def close(self) -> None:
+        libraries = {id(s.library): s.library for s in (self.history, self.worker_history, self.voices)}
+        for library in libraries.values():
+            library.close()
