@@ -7,6 +7,7 @@ the others only on the main thread (WAL lets them read and write the same librar
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,10 @@ class AppContext:
         from app import paths
 
         first = not paths.settings_file().exists()
+        prefs = settings_mod.load()
+        if prefs.models_folder and not os.environ.get("TIMBRE_MODELS_DIR"):
+            # Every layer finds weights through paths.models_dir(); the preference reaches it this way.
+            os.environ["TIMBRE_MODELS_DIR"] = str(settings_mod.models_folder_path(prefs))
         synthesis = SynthesisService()
         history = HistoryService()  # cleans what a crash left behind, before any job can start
         profiles = ProfileService(history.library)
@@ -49,7 +54,7 @@ class AppContext:
             worker_history=HistoryService(),
             profiles=profiles,
             voices=VoiceService(),
-            settings=settings_mod.load(),
+            settings=prefs,
             first_launch=first,
         )
 

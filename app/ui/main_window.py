@@ -100,7 +100,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.history_panel, "History")
         self.tabs.addTab(self.voices_panel, "Voices")
 
-        studio = QWidget()
+        studio = self.studio = QWidget()
         column = QVBoxLayout(studio)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
@@ -184,11 +184,13 @@ class MainWindow(QMainWindow):
         )
         self.generate_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
         self.stop_action = self._action(speech, "Stop", self.generation.stop, QKeySequence(Qt.Key.Key_Escape))
+        self.stop_action.setEnabled(False)  # only while generating, so Esc otherwise reaches the widgets
+        self.generation.busyChanged.connect(self.stop_action.setEnabled)
         speech.addSeparator()
         self.play_action = self._action(
-            speech, "Play / Pause", self.play_pause, QKeySequence(Qt.Key.Key_Space)
+            speech, "Play / Pause", self.play_pause, QKeySequence(Qt.Key.Key_Space), studio_only=True
         )
-        self._action(speech, "Back to Start", self.playback.stop, QKeySequence("Home"))
+        self._action(speech, "Back to Start", self.playback.stop, QKeySequence("Home"), studio_only=True)
 
         view = bar.addMenu("&View")
         self._action(
@@ -197,17 +199,28 @@ class MainWindow(QMainWindow):
         self._action(
             view, "Voices", lambda: self.tabs.setCurrentWidget(self.voices_panel), QKeySequence("Ctrl+2")
         )
-        self._action(view, "Search History", self._focus_search, QKeySequence.StandardKey.Find)
+        self._action(
+            view, "Search History", self._focus_search, QKeySequence.StandardKey.Find, studio_only=True
+        )
         view.addSeparator()
         self._action(view, "Zoom to Fit", lambda: self.waveform.zoom_to_fit(), QKeySequence("Ctrl+0"))
 
-    def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None) -> QAction:
+    def _action(
+        self, menu: Any, text: str, slot: Any, shortcut: Any = None, studio_only: bool = False
+    ) -> QAction:
+        """A menu item with a shortcut. ``studio_only`` keys (Space, Home, ⌘F) act only while the focus is
+        in the composer or the timeline, since the history list and the text fields use them too; two
+        live shortcuts on one key would cancel each other out."""
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(shortcut)
         action.triggered.connect(lambda _checked=False: slot())
         menu.addAction(action)
-        self.addAction(action)  # shortcuts work even when the menu bar is hidden (the tray popover)
+        if studio_only:
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.studio.addAction(action)
+        else:
+            self.addAction(action)  # shortcuts work even when the menu bar is hidden
         return action
 
     def _apply_settings(self) -> None:

@@ -95,6 +95,16 @@ def test_a_history_row_plays_in_the_timeline_and_space_pauses(qtbot, window):
     qtbot.keyClick(window.waveform, Qt.Key.Key_Space)
     assert not window.playback.playing
 
+    # In the history list, Space plays the selected row instead (one live shortcut per key).
+    newest = window.context.history.list()[0]
+    view = window.history_panel.view
+    window.history_panel.select(newest.id)
+    view.setFocus()
+    qtbot.waitUntil(view.hasFocus, timeout=5000)
+    qtbot.keyClick(view, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: abs(window.playback.track.duration - newest.duration) < 0.01, timeout=10_000)
+    assert window.playback.playing
+
 
 def test_export_current_take_as_mp3(qtbot, window, tmp_path):
     _generate(qtbot, window, "Export me as an MP3, please.")

@@ -85,15 +85,22 @@ def choices_from_catalogue(catalogue: list[dict[str, Any]], profiles: Iterable[A
             choices.append(choice)
     for profile in profiles:
         engine, voice = profile.preferred_engine, profile.preferred_voice
-        matched = built_in.get((engine, voice)) if engine and voice else None
+        # A match may be a blend ("bf_alice:0.6,bf_emma:0.4"): every voice in it must be installed.
+        parts = [p.split(":")[0].strip() for p in (voice or "").split(",") if p.strip()]
+        found = [built_in.get((engine, part)) for part in parts] if engine else []
+        missing = [part for part, hit in zip(parts, found, strict=True) if hit is None]
         if not (engine and voice):
             available, note = False, NEEDS_MATCH
-        elif matched is None:
-            available, note = False, f"Its matched voice ({voice} on {engine}) is not installed."
-        elif not matched.available:
-            available, note = False, matched.note
+        elif not found or missing:
+            available, note = (
+                False,
+                f"Its matched voice ({', '.join(missing) or voice} on {engine}) is not installed.",
+            )
+        elif not all(hit.available for hit in found if hit is not None):
+            available, note = False, next(h.note for h in found if h is not None and not h.available)
         else:
-            available, note = True, f"Speaks as {matched.label} ({matched.engine_name})."
+            heard = " + ".join(h.label.split(" (")[0] for h in found if h is not None)
+            available, note = True, f"Speaks as {heard} ({found[0].engine_name})."
         choices.append(
             VoiceChoice(
                 key=f"profile:{profile.id}",
@@ -102,7 +109,7 @@ def choices_from_catalogue(catalogue: list[dict[str, Any]], profiles: Iterable[A
                 engine=engine or "",
                 voice=voice or "",
                 profile_id=profile.id,
-                language=profile.language or (matched.language if matched else ""),
+                language=profile.language or (found[0].language if found and found[0] else ""),
                 available=available,
                 note=note,
                 engine_name=names.get(engine or "", engine or ""),
