@@ -99,7 +99,7 @@ class DropZone(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("dropZone")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setFrameShape(QFrame.Shape.NoFrame)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setAccessibleName("Drop recordings here")
         self.label = QLabel(INVITATION, self)
@@ -126,12 +126,26 @@ class DropZone(QFrame):
     def set_active(self, active: bool, text: str | None = None) -> None:
         """Light up while files are dragged over the panel, saying what releasing them will do."""
         self.setProperty("active", active)
-        border = "palette(highlight)" if active else "palette(mid)"
-        self.setStyleSheet(
-            f"#dropZone {{ border: 2px dashed {border}; border-radius: 8px; }}"
-            + ("#dropZone { background: palette(alternate-base); }" if active else "")
-        )
+        self.update()
         self.label.setText(text if active and text else INVITATION)
+
+    def paintEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        """A dashed rounded border in palette colours, painted (not a style sheet) so that it follows a
+        switch between light and dark mode."""
+        from PySide6.QtGui import QPainter, QPalette, QPen
+
+        super().paintEvent(event)
+        active = bool(self.property("active"))
+        palette = self.palette()
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        role = QPalette.ColorRole.Highlight if active else QPalette.ColorRole.Mid
+        pen = QPen(palette.color(role), 2, Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        if active:
+            painter.setBrush(palette.color(QPalette.ColorRole.AlternateBase))
+        painter.drawRoundedRect(self.rect().adjusted(1, 1, -1, -1), 8, 8)
+        painter.end()
 
 
 class NamePrompt(QFrame):
@@ -142,7 +156,7 @@ class NamePrompt(QFrame):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setFrameShape(QFrame.Shape.NoFrame)
         self.paths: list[Path] = []
         self.label = QLabel("Name the new voice:", self)
         self.edit = QLineEdit(self)
@@ -296,7 +310,7 @@ class UndoBar(QFrame):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setFrameShape(QFrame.Shape.NoFrame)
         self.label = QLabel(self)
         self.undo = button("Undo", f"Bring the voice back ({_undo_keys()})", self)
         self.undo.clicked.connect(self.undoRequested)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
@@ -19,6 +19,11 @@ from app.services.monitor import GpuReading, Reading, ResourceMonitor, describe
 from app.ui.widgets.sparkline import Sparkline
 
 logger = logging.getLogger(__name__)
+
+CHIP_STYLE = (
+    "QLabel { background: palette(alternate-base); border: 1px solid palette(mid);"
+    " border-radius: 4px; padding: 0px 5px; }"
+)
 
 GB = 1024**3
 MB = 1024**2
@@ -288,13 +293,17 @@ class ResourceHeader(QWidget):
             chip.setTextFormat(Qt.TextFormat.RichText)
             chip.setAccessibleName(f"{name}: {detail}" if detail else name)
             chip.setToolTip(f"{name} is loaded" + (f": {detail}" if detail else ""))
-            chip.setStyleSheet(
-                "QLabel { background: palette(alternate-base); border: 1px solid palette(mid);"
-                " border-radius: 4px; padding: 0px 5px; }"
-            )
+            chip.setStyleSheet(CHIP_STYLE)
             self._engines_row.addWidget(chip)
             self._engine_chips.append(chip)
         self.no_engine_label.setVisible(not engines)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            # A style sheet resolves palette() once; set it again so the chips follow light/dark mode.
+            for chip in self._engine_chips:
+                chip.setStyleSheet(CHIP_STYLE)
 
     def engine_texts(self) -> list[str]:
         """What the engine chips say, as plain text ("Piper: joe · 63 MB"); empty when none is loaded."""
