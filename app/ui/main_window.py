@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.models import SynthesisRequest
+from app.core.peaks import PeakPyramid
 from app.core.track import AudioTrack
 from app.ui.context import AppContext
 from app.ui.dialogs.error import show_error
@@ -328,17 +329,21 @@ class MainWindow(QMainWindow):
             self.show_error(JobError.from_exception(exc))
             return
 
-        def done(result: tuple[Any, int]) -> None:
-            audio, rate = result
+        def load(_ctx: Any) -> tuple[AudioTrack, PeakPyramid]:
+            audio, rate = read_audio(path)
             track = AudioTrack.from_array(audio, rate)
+            pyramid = PeakPyramid(track)
+            pyramid.update()  # here, on the I/O lane: an hour-long take takes ~0.5 s to fold in
+            return track, pyramid
+
+        def done(result: tuple[AudioTrack, PeakPyramid]) -> None:
+            track, pyramid = result
             self._generation = generation
-            self.waveform.set_track(track)
+            self.waveform.set_track(track, pyramid)
             self.transport.set_duration(track.duration)
             self.playback.load(track, play=play)
 
-        self.io_lane.submit(
-            "Open take", lambda _ctx: read_audio(path), on_done=done, on_error=self.show_error
-        )
+        self.io_lane.submit("Open take", load, on_done=done, on_error=self.show_error)
 
     def _position_changed(self, seconds: float) -> None:
         self.waveform.set_playhead(seconds)

@@ -239,10 +239,15 @@ class WaveformView(QWidget):
     def track(self) -> AudioTrack | None:
         return self._track
 
-    def set_track(self, track: AudioTrack | None) -> None:
-        """Show ``track`` (whole, and following it as it grows); None shows the empty hint."""
+    def set_track(self, track: AudioTrack | None, pyramid: PeakPyramid | None = None) -> None:
+        """Show ``track`` (whole, and following it as it grows); None shows the empty hint.
+
+        ``pyramid``, when given, is the track's peaks already computed off the UI thread (an hour of
+        audio takes ~0.5 s to fold in, too long for the main thread)."""
         self._track = track
-        self._pyramid = PeakPyramid(track) if track is not None else None
+        if pyramid is not None and pyramid.track is not track:
+            raise ValueError("the pyramid belongs to another track")
+        self._pyramid = pyramid if pyramid is not None else PeakPyramid(track) if track is not None else None
         self._set_selection(None)
         self._playhead = 0.0
         self.playhead.setPos(0.0)
