@@ -35,6 +35,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/library.py --json
 	$(BIN)/python benchmarks/export.py --json
 	$(BIN)/python benchmarks/voices.py --json
+	$(BIN)/python benchmarks/app.py --json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
