@@ -45,7 +45,7 @@ class AudioDevice(Protocol):
         """Stop pulling and release the device; a no-op when stopped. Never call it from the device thread."""
 
 
-def _check_portaudio(device: Any = None) -> None:
+def check_output(device: Any = None) -> None:
     """Raise :class:`OutputError` in plain words when there is nothing to play through."""
     try:
         import sounddevice as sd
@@ -63,7 +63,7 @@ def _check_portaudio(device: Any = None) -> None:
 def output_available(device: Any = None) -> tuple[bool, str]:
     """``(True, "")`` when a real output device can be opened, else ``(False, reason in plain words)``."""
     try:
-        _check_portaudio(device)
+        check_output(device)
     except OutputError as exc:
         return False, str(exc)
     return True, ""
@@ -93,7 +93,7 @@ class SoundDeviceStream:
 
     def start(self, sample_rate: int, pull: Pull) -> None:
         self.stop()
-        _check_portaudio(self.device)
+        check_output(self.device)
         import sounddevice as sd
 
         def callback(outdata: np.ndarray, frames: int, _time: Any, status: Any) -> None:

@@ -132,17 +132,12 @@ class SoundDeviceOutput(BufferedOutput):
     @staticmethod
     def check_available(device: Any = None) -> None:
         """Raise :class:`OutputError` in plain words when there is nothing to play through."""
+        from app.services.devices import check_output
+
         try:
-            import sounddevice as sd
-        except OSError as exc:
-            raise OutputError(
-                "Audio playback needs the PortAudio library, which is not installed "
-                "(on Debian/Ubuntu: sudo apt install libportaudio2). Use --out FILE to save instead."
-            ) from exc
-        try:
-            sd.query_devices(device, kind="output")
-        except (ValueError, sd.PortAudioError) as exc:
-            raise OutputError("No audio output device was found. Use --out FILE to save instead.") from exc
+            check_output(device)
+        except OutputError as exc:  # the command line can always save to a file instead
+            raise OutputError(f"{exc} Use --out FILE to save instead.") from exc
 
     def _open_stream(self) -> None:
         self.check_available(self.device)

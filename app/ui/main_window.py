@@ -238,6 +238,11 @@ class MainWindow(QMainWindow):
         self.composer.speed.setValue(s.speed)
         if self.context.first_launch and not self.composer.text.toPlainText():
             self.composer.text.setPlainText(WELCOME)
+        missing = [e["name"] for e in self.context.catalogue() if not e["available"]]
+        if missing:
+            self._say(
+                f"{', '.join(missing)} is not installed yet: File ▸ Install Offline Voices… fetches it."
+            )
 
     @property
     def waveform(self) -> Any:
