@@ -50,6 +50,9 @@ class Settings:
     normalise_exports: bool = True
     models_folder: str = ""
     """Where model weights live; empty means the default (see :func:`models_folder_path`)."""
+    hotkey: str = ""
+    """Global shortcut that opens Quick Speak, in Qt's portable text (``Ctrl+Alt+Space``; on macOS Qt's
+    ``Ctrl`` is the Command key); only macOS offers one (see :mod:`app.ui.hotkey`)."""
     theme: str = "system"
     """``system`` follows the OS; ``light`` and ``dark`` force it."""
     play_while_generating: bool = True
@@ -86,6 +89,7 @@ _VALID: dict[str, Callable[[Any], bool] | frozenset[str]] = {
     "loudness_target": _real_in(*LOUDNESS_RANGE),
     "normalise_exports": _is_bool,
     "models_folder": _is_str,
+    "hotkey": _is_str,
     "theme": frozenset(THEMES),
     "play_while_generating": _is_bool,
 }

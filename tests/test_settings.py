@@ -49,6 +49,7 @@ def test_every_field_round_trips(timbre_home):
         loudness_target=-23.0,
         normalise_exports=False,
         models_folder=str(timbre_home / "weights"),
+        hotkey="Ctrl+Alt+Space",
         theme="dark",
         play_while_generating=False,
     )
@@ -56,7 +57,7 @@ def test_every_field_round_trips(timbre_home):
     assert settings.load() == prefs
     raw = json.loads(paths.settings_file().read_text())
     assert raw["schema_version"] == settings.SCHEMA_VERSION == 2
-    assert raw["loudness_target"] == -23.0 and raw["theme"] == "dark"
+    assert raw["loudness_target"] == -23.0 and raw["hotkey"] == "Ctrl+Alt+Space"
 
 
 def test_every_output_format_and_theme_is_kept(timbre_home):
@@ -77,6 +78,7 @@ BAD_VALUES = {
     "loudness_target": [True, False, -40, 0, -4.9, "loud", None, float("inf")],
     "normalise_exports": [1, 0, "yes", None],
     "models_folder": [1.5, {"a": 1}],
+    "hotkey": [42, None],
     "theme": ["blue", "Dark", 0, None],
     "play_while_generating": [1, "true", None],
 }
@@ -87,7 +89,7 @@ def test_bad_values_fall_back_to_defaults(timbre_home):
     assert set(BAD_VALUES) == {f.name for f in dataclasses.fields(settings.Settings)} - {"schema_version"}
     for name, values in BAD_VALUES.items():
         # A good value beside the bad one: one bad field must not reset the others.
-        good_name, good_value = ("theme", "dark") if name != "theme" else ("output_format", "mp3")
+        good_name, good_value = ("theme", "dark") if name != "theme" else ("hotkey", "Meta+K")
         for value in values:
             _write(json.dumps({"schema_version": 2, good_name: good_value, name: value}))
             loaded = settings.load()
@@ -147,15 +149,8 @@ def test_unknown_keys_are_ignored_and_not_written_back(timbre_home):
 
 
 def test_validated_repairs_values_set_in_code():
-    fixed = settings.validated(
-        settings.Settings(speed=9.0, theme="neon", output_format="ogg", models_folder="/m")
-    )
-    assert (fixed.speed, fixed.theme, fixed.output_format, fixed.models_folder) == (
-        1.0,
-        "system",
-        "wav",
-        "/m",
-    )
+    fixed = settings.validated(settings.Settings(speed=9.0, theme="neon", output_format="ogg", hotkey="F5"))
+    assert (fixed.speed, fixed.theme, fixed.output_format, fixed.hotkey) == (1.0, "system", "wav", "F5")
 
 
 def test_output_folder_defaults_to_the_music_folder(timbre_home, monkeypatch, tmp_path):

@@ -10,6 +10,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication
@@ -70,6 +71,7 @@ def build(argv: Sequence[str] = (), with_tray: bool = True) -> Running:
             parent=window,
         )
         window.generation.busyChanged.connect(tray.set_busy)
+        _global_shortcut(window, tray, context)
         if tray.available():
             tray.show()
             window.keep_running_in_menu_bar = True
@@ -77,6 +79,22 @@ def build(argv: Sequence[str] = (), with_tray: bool = True) -> Running:
     window.quitRequested.connect(app.quit)
     app.aboutToQuit.connect(lambda: _shutdown(window, context))
     return Running(app, context, window, tray)
+
+
+def _global_shortcut(window: MainWindow, tray: Any, context: AppContext) -> None:
+    """The preference's system-wide shortcut opens Quick Speak; re-registered when settings change."""
+    from app.ui.hotkey import GlobalHotkey
+
+    hotkey = GlobalHotkey(window)
+    hotkey.activated.connect(tray.show_popover)
+
+    def apply(settings: Any) -> None:
+        ok, why = hotkey.register(settings.hotkey)
+        if not ok:
+            window.statusBar().showMessage(f"The global shortcut {settings.hotkey} is off: {why}", 10_000)
+
+    apply(context.settings)
+    window.settingsApplied.connect(apply)
 
 
 def _show(window: MainWindow) -> None:

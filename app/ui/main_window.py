@@ -47,6 +47,7 @@ class MainWindow(QMainWindow):
     """Timbre's window. Closing it hides it when the menu-bar icon can bring it back."""
 
     quitRequested = Signal()  # noqa: N815 - Qt naming
+    settingsApplied = Signal(object)  # noqa: N815 - the new Settings, after the user pressed OK
 
     def __init__(
         self,
@@ -383,6 +384,7 @@ class MainWindow(QMainWindow):
         self.context.settings = settings
         apply_theme(self.app(), settings.theme)
         self._say("Settings saved.")
+        self.settingsApplied.emit(settings)
 
     def install_voices(self) -> None:
         from app.services.setup import install_offline_voices

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from dataclasses import dataclass
 from types import SimpleNamespace
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QDialogButtonBox,
@@ -65,6 +66,7 @@ def test_dialog_shows_the_settings_it_was_given(qtbot):
         output_folder="/tmp/exports",
         loudness_target=-20.0,
         normalise_exports=False,
+        hotkey="Ctrl+Alt+Space",
         theme="dark",
         play_while_generating=False,
     )
@@ -76,14 +78,15 @@ def test_dialog_shows_the_settings_it_was_given(qtbot):
     assert dialog.output_folder.text() == "/tmp/exports"
     assert dialog.loudness.value() == -20.0 and not dialog.loudness.isEnabled()
     assert not dialog.normalise.isChecked()
+    assert dialog.hotkey.keySequence() == QKeySequence("Ctrl+Alt+Space")
     assert dialog.theme.currentData() == "dark"
     assert not dialog.play_while_generating.isChecked()
     assert dialog.result_settings() == prefs  # nothing touched, nothing changed
-    assert all(w.accessibleName() for w in (dialog.engine, dialog.voice, dialog.speed, dialog.theme))
+    assert all(w.accessibleName() for w in (dialog.engine, dialog.voice, dialog.speed, dialog.hotkey))
 
 
 def test_ok_saves_the_edits_and_tells_the_app(qtbot, timbre_home, tmp_path, monkeypatch):
-    dialog = _dialog(qtbot, Settings())
+    dialog = _dialog(qtbot, Settings(hotkey="Ctrl+Alt+Space"))
     assert dialog.voice.currentText() == "The engine's default voice"
 
     dialog.voice.setCurrentIndex(dialog.voice.findText("Adam (Kokoro)"))
@@ -111,6 +114,7 @@ def test_ok_saves_the_edits_and_tells_the_app(qtbot, timbre_home, tmp_path, monk
         loudness_target=-23.0,
         normalise_exports=True,
         models_folder=str(models),
+        hotkey="Ctrl+Alt+Space",
         theme="light",
         play_while_generating=False,
     )
@@ -174,6 +178,15 @@ def test_choices_without_engine_are_stored_by_key(qtbot):
     assert dialog.result_settings().default_voice == "profile:7"
     reopened = _dialog(qtbot, dialog.result_settings(), plain)
     assert reopened.voice.currentText() == "My voice"
+
+
+def test_hotkey_is_macos_only(qtbot):
+    dialog = _dialog(qtbot, Settings(hotkey="Ctrl+Alt+Space"))
+    mac = sys.platform == "darwin"
+    assert dialog.hotkey.isEnabled() is mac
+    assert ("macOS only" in dialog.hotkey_note.text()) is not mac
+    dialog.hotkey.setKeySequence(QKeySequence("Ctrl+Shift+K"))
+    assert dialog.result_settings().hotkey == "Ctrl+Shift+K"
 
 
 def test_models_folder_says_it_needs_a_restart(qtbot):
@@ -361,6 +374,7 @@ def test_settings_dataclass_fields_all_have_a_widget(qtbot):
         loudness_target=-18.0,
         normalise_exports=False,
         models_folder="/m",
+        hotkey="Meta+K",
         theme="dark",
         play_while_generating=False,
     )

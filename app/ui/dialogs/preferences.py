@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QKeySequenceEdit,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -48,6 +51,8 @@ FORMATS = (
 APPEARANCES = (("system", "Same as the system"), ("light", "Light"), ("dark", "Dark"))
 AUTOMATIC_ENGINE = "Automatic (the voice's own engine)"
 ENGINE_DEFAULT_VOICE = "The engine's default voice"
+HOTKEY_NOTE_MAC = "Opens Quick Speak from any app."
+HOTKEY_NOTE_ELSEWHERE = "macOS only: this system does not let Timbre listen for a shortcut in other apps."
 MODELS_NOTE = "A new models folder takes effect the next time Timbre starts."
 
 
@@ -176,8 +181,20 @@ class PreferencesDialog(QDialog):
         return group
 
     def _app_group(self) -> QGroupBox:
-        group = QGroupBox("Appearance")
+        group = QGroupBox("Shortcut and appearance")
         form = QFormLayout(group)
+        self.hotkey = QKeySequenceEdit()
+        self.hotkey.setMaximumSequenceLength(1)
+        self.hotkey.setClearButtonEnabled(True)
+        mac = sys.platform == "darwin"
+        self.hotkey.setEnabled(mac)
+        self._named(
+            self.hotkey, "Global shortcut", "Press the keys that should open Quick Speak from any app"
+        )
+        form.addRow("Global shortcut:", self.hotkey)
+        self.hotkey_note = self._note(HOTKEY_NOTE_MAC if mac else HOTKEY_NOTE_ELSEWHERE)
+        form.addRow("", self.hotkey_note)
+
         self.theme = QComboBox()
         for key, label in APPEARANCES:
             self.theme.addItem(label, key)
@@ -246,6 +263,7 @@ class PreferencesDialog(QDialog):
         self.normalise.setChecked(s.normalise_exports)
         self.loudness.setEnabled(s.normalise_exports)
         self.models_folder.setText(s.models_folder)
+        self.hotkey.setKeySequence(QKeySequence(s.hotkey))
         self._select(self.theme, s.theme, s.theme)
 
     @staticmethod
@@ -322,6 +340,7 @@ class PreferencesDialog(QDialog):
             loudness_target=round(self.loudness.value(), 1),
             normalise_exports=self.normalise.isChecked(),
             models_folder=self.models_folder.text().strip(),
+            hotkey=self.hotkey.keySequence().toString(QKeySequence.SequenceFormat.PortableText),
             theme=str(self.theme.currentData()),
         )
         return settings_mod.validated(edited)
