@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from app.core.errors import OutputError
+from app.services.devices import ClockStream, SoundDeviceStream, check_output
 
 logger = logging.getLogger(__name__)
 
@@ -132,8 +133,6 @@ class SoundDeviceOutput(BufferedOutput):
     @staticmethod
     def check_available(device: Any = None) -> None:
         """Raise :class:`OutputError` in plain words when there is nothing to play through."""
-        from app.services.devices import check_output
-
         try:
             check_output(device)
         except OutputError as exc:  # the command line can always save to a file instead
@@ -141,30 +140,13 @@ class SoundDeviceOutput(BufferedOutput):
 
     def _open_stream(self) -> None:
         self.check_available(self.device)
-        import sounddevice as sd
-
-        def callback(outdata: np.ndarray, frames: int, _time: Any, status: Any) -> None:
-            if status:
-                logger.debug("PortAudio status: %s", status)
-            outdata[:, 0] = self.pull(frames)
-
-        try:
-            self._stream = sd.OutputStream(
-                samplerate=self.sample_rate,
-                channels=1,
-                dtype="float32",
-                device=self.device,
-                callback=callback,
-            )
-            self._stream.start()
-        except sd.PortAudioError as exc:
-            raise OutputError(f"The audio device could not be opened: {exc}.") from exc
+        self._stream = SoundDeviceStream(self.device)
+        self._stream.start(self.sample_rate, self.pull)
 
     def _close_stream(self) -> None:
         stream, self._stream = self._stream, None
         if stream is not None:
             stream.stop()
-            stream.close()
 
 
 class ClockedOutput(BufferedOutput):
@@ -177,26 +159,10 @@ class ClockedOutput(BufferedOutput):
         super().__init__(max_buffered_seconds)
         self.block = block
         self.speed = speed
-        self._thread: threading.Thread | None = None
-        self._running = threading.Event()
+        self._clock = ClockStream(speed=speed, block=block)
 
     def _open_stream(self) -> None:
-        self._running.set()
-        self._thread = threading.Thread(target=self._run, name="clocked-output", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        period = self.block / self.sample_rate / self.speed
-        next_tick = time.monotonic()
-        while self._running.is_set():
-            self.pull(self.block)
-            next_tick += period
-            delay = next_tick - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
+        self._clock.start(self.sample_rate, self.pull)
 
     def _close_stream(self) -> None:
-        self._running.clear()
-        thread, self._thread = self._thread, None
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=2.0)
+        self._clock.stop()
