@@ -53,48 +53,43 @@ class GenerationController(QObject):
         return self.job is not None
 
     def start(self, spec: GenerationSpec) -> Job:
-        """Queue a generation of ``spec``; a running one is left to finish first."""
+        """Generate ``spec``; one still running is cancelled (the newest request wins)."""
         request, profile_id = spec.request, spec.profile_id
         synthesis, history = self.synthesis, self.history
-
-        def work(ctx: JobContext) -> Any:
-            sink = CallbackSink(lambda rate: ctx.emit(("open", rate)), lambda s: ctx.emit(("audio", s)))
-            ctx.progress(None, "Loading the voice…")
-
-            def progress(fraction: float, chunks: int) -> None:
-                ctx.progress(fraction, f"Speaking… {fraction:.0%}")
-
-            _, generation = history.speak_and_save(
-                synthesis, request, also=sink, cancel=ctx.cancel, progress=progress, profile_id=profile_id
-            )
-            return generation
-
-        return self._submit("Generate", work)
+        return self._submit(
+            "Generate",
+            lambda sink, cancel, progress: history.speak_and_save(
+                synthesis, request, also=sink, cancel=cancel, progress=progress, profile_id=profile_id
+            ),
+            "Speaking…",
+        )
 
     def regenerate(self, generation_id: int) -> Job:
         """Say a saved generation again with its settings and seed (saved as a new take)."""
         synthesis, history = self.synthesis, self.history
-
-        def work(ctx: JobContext) -> Any:
-            sink = CallbackSink(lambda rate: ctx.emit(("open", rate)), lambda s: ctx.emit(("audio", s)))
-            ctx.progress(None, "Loading the voice…")
-            _, generation = history.regenerate(
-                synthesis,
-                generation_id,
-                also=sink,
-                cancel=ctx.cancel,
-                progress=lambda f, _n: ctx.progress(f, f"Speaking again… {f:.0%}"),
-            )
-            return generation
-
-        return self._submit("Regenerate", work)
+        return self._submit(
+            "Regenerate",
+            lambda sink, cancel, progress: history.regenerate(
+                synthesis, generation_id, also=sink, cancel=cancel, progress=progress
+            ),
+            "Speaking again…",
+        )
 
     def stop(self) -> None:
         """Cancel the running generation; what it had written is discarded and nothing is saved."""
         if self.job is not None:
             self.job.cancel()
 
-    def _submit(self, name: str, work: Any) -> Job:
+    def _submit(self, name: str, speak: Any, doing: str) -> Job:
+        """Run ``speak(sink, cancel, progress) -> (result, generation)`` on the lane, its audio streamed
+        back chunk by chunk."""
+
+        def work(ctx: JobContext) -> Any:
+            sink = CallbackSink(lambda rate: ctx.emit(("open", rate)), lambda s: ctx.emit(("audio", s)))
+            ctx.progress(None, "Loading the voice…")
+            _, generation = speak(sink, ctx.cancel, lambda f, _n: ctx.progress(f, f"{doing} {f:.0%}"))
+            return generation
+
         if self.job is not None:
             self.job.cancel()  # the newest request wins, as in every text-to-speech app people like
         job = self.lane.submit(

@@ -77,8 +77,7 @@ class MainWindow(QMainWindow):
         self._build(sampler)
         self._wire()
         self._build_menus()
-        self.refresh_voices()
-        self._apply_settings()
+        self._apply_settings()  # fills the engine and voice pickers
 
     # --- construction -------------------------------------------------------------------------------
     def _build(self, sampler: MonitorSampler | None) -> None:

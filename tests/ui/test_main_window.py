@@ -151,3 +151,14 @@ def test_closing_hides_to_the_menu_bar_when_it_can(qtbot, window):
     assert not window.isVisible()
     assert QApplication.instance() is not None
     assert Path(window.context.history.library.root).exists()
+
+
+def test_regenerate_from_the_history_streams_a_new_take(qtbot, window):
+    _generate(qtbot, window, "Say it once more.")
+    qtbot.waitUntil(lambda: window.history_panel._model.rowCount() == 1, timeout=60_000)
+    first = window.context.history.list()[0]
+    window.history_panel.regenerateRequested.emit(first.id)
+    qtbot.waitUntil(lambda: window.history_panel._model.rowCount() == 2, timeout=60_000)
+    again = window.context.history.list()[0]
+    assert again.params["regenerated_from"] == first.id and again.text == first.text
+    assert window.playback.track.finished and abs(window.playback.track.duration - again.duration) < 0.01

@@ -92,7 +92,7 @@ class ComposerPanel(QWidget):
         self.engine.currentIndexChanged.connect(self._engine_changed)
         self.voice = VoicePicker()
         self.voice.setAccessibleName("Voice")
-        self.voice.choiceChanged.connect(self._voice_changed)
+        self.voice.choiceChanged.connect(lambda _choice: self._update_enabled())
         self.language = QComboBox()
         self.language.setAccessibleName("Language")
         self.speed = QDoubleSpinBox()
@@ -256,14 +256,6 @@ class ComposerPanel(QWidget):
             low, high = caps["speed_range"]
             self.speed.setRange(low, high)
         self._fill_voices()
-
-    def _voice_changed(self, choice: VoiceChoice | None) -> None:
-        if choice is not None and choice.language:
-            index = self.language.findData(choice.language)
-            # A voice has one language; leave the picker on "the voice's own" unless the user chose.
-            if index < 0:
-                self.language.setCurrentIndex(0)
-        self._update_enabled()
 
     def _advanced_toggled(self, on: bool) -> None:
         self.advanced.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
