@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean engines
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Timbre needs Python 3.11 or newer; run: make PYTHON=python3.12")'
@@ -16,7 +16,16 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/timbre setup
 	@touch $@
 
-$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+# torch and a torchaudio that loads come first, so that pip never resolves torch itself
+# (on Linux that would pull gigabytes of CUDA); see packaging/install_torch.py.
+$(VENV)/.installed-torch: packaging/install_torch.py | $(BIN)/python
+	$(BIN)/python packaging/install_torch.py
+	@touch $@
+
+engines: $(VENV)/.installed $(VENV)/.installed-torch
+	$(PIP) install --quiet -e '.[engines]'
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed $(VENV)/.installed-torch
 	$(PIP) install --quiet -e '.[dev]'
 	@touch $@
 

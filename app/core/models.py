@@ -28,6 +28,33 @@ class AudioChunk:
 
 
 @dataclass(frozen=True)
+class Reference:
+    """A recording of the voice to clone, with what it says when known (cloning engines read it)."""
+
+    samples: np.ndarray
+    """Mono float32 samples."""
+    sample_rate: int
+    transcript: str = ""
+    """What the recording says; Qwen3-TTS clones more faithfully with it, XTTS ignores it."""
+    sha256: str = ""
+    """Content hash of the recording, the key of cached speaker conditioning; empty = hash the samples."""
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / float(self.sample_rate) if self.sample_rate else 0.0
+
+    def content_hash(self) -> str:
+        """``sha256`` when given, else a hash of the samples and rate (stable across runs)."""
+        if self.sha256:
+            return self.sha256
+        import hashlib
+
+        digest = hashlib.sha256(np.ascontiguousarray(self.samples, dtype=np.float32).tobytes())
+        digest.update(str(self.sample_rate).encode())
+        return digest.hexdigest()
+
+
+@dataclass(frozen=True)
 class SynthesisRequest:
     """What to say and how; engines read the fields they support and ignore the rest."""
 
@@ -47,6 +74,13 @@ class SynthesisRequest:
     top_p: float | None = None
     top_k: int | None = None
     repetition_penalty: float | None = None
+    references: tuple[Reference, ...] = ()
+    """Recordings to clone the voice from (engines with ``Capabilities.clone_from_reference``)."""
+    instruct: str | None = None
+    """A style instruction ("Very happy.") for preset speakers, or the description of the voice to
+    design ("A calm, deep male voice.") for voice-design engines."""
+    max_seconds: float | None = None
+    """The most audio one call may produce; sampling engines stop there (the runaway guard sets it)."""
 
 
 SAMPLING_PARAMS = ("temperature", "top_p", "top_k", "repetition_penalty")
@@ -87,6 +121,14 @@ class Capabilities:
     sampling: tuple[str, ...] = ()
     """Which of :data:`SAMPLING_PARAMS` the engine honours (the UI greys out the rest)."""
     devices: tuple[str, ...] = ("cpu",)
+    """Where the engine can run: ``mlx``, ``mps``, ``cuda``, ``cpu``."""
+    max_references: int = 0
+    """How many reference recordings a clone may use (0 = it does not clone)."""
+    min_reference_seconds: float = 0.0
+    uses_transcript: bool = False
+    """Whether the reference's transcript improves the clone (the UI asks for it)."""
+    max_length: bool = False
+    """Whether ``SynthesisRequest.max_seconds`` is honoured (sampling engines that could run away)."""
 
 
 @dataclass

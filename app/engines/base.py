@@ -34,6 +34,13 @@ class Engine(abc.ABC):
     id: str = ""
     name: str = ""
     default_voice: str = ""
+    model_ids: tuple[str, ...] = ()
+    """The model-manager entries (``engines/hub.py``) this engine's weights come from."""
+    memory_bytes: int = 0
+    """About how much memory the loaded engine takes; the registry makes room for it before loading."""
+    realtime_factor: dict[str, float] = {}
+    """Measured compute seconds per audio second on each device (``cpu``, ``cuda``...), where known: the
+    registry warns before a job when it is above 1."""
 
     def __init__(self) -> None:
         self._load_lock = threading.Lock()
@@ -67,6 +74,18 @@ class Engine(abc.ABC):
     @property
     def loaded(self) -> bool:
         return self._loaded
+
+    @property
+    def device(self) -> str:
+        """Where the engine runs (``cpu``, ``cuda``, ``mps``, ``mlx``); decided by ``load()``."""
+        return "cpu"
+
+    def slow_warning(self) -> str:
+        """A plain sentence when this engine on its device is expected to speak slower than real time."""
+        from app.engines.compute import DeviceChoice, slow_warning
+
+        rtf = self.realtime_factor.get(self.device)
+        return slow_warning(self.name, rtf, DeviceChoice(self.device, ""))
 
     def load(self) -> None:
         """Load once; later calls return at once."""
