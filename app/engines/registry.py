@@ -25,19 +25,97 @@ def _kokoro() -> Engine:
     return KokoroOnnxEngine()
 
 
-DEFAULT_FACTORIES: dict[str, Callable[[], Engine]] = {"piper": _piper, "kokoro": _kokoro}
+def _qwen3() -> Engine:
+    from app.engines.qwen3_engine import Qwen3PresetEngine
+
+    return Qwen3PresetEngine(size=_qwen_size())
+
+
+def _qwen3_clone() -> Engine:
+    from app.engines.qwen3_engine import Qwen3CloneEngine
+
+    return Qwen3CloneEngine(size=_qwen_size())
+
+
+def _qwen3_design() -> Engine:
+    from app.engines.qwen3_engine import Qwen3DesignEngine
+
+    return Qwen3DesignEngine()
+
+
+def _xtts() -> Engine:
+    from app.engines.xtts_engine import XttsEngine
+
+    return XttsEngine()
+
+
+def _kokoro_torch() -> Engine:
+    from app.engines.kokoro_torch_engine import KokoroTorchEngine
+
+    return KokoroTorchEngine()
+
+
+def _qwen_size() -> str:
+    """0.6B unless the user chose 1.7B (``TIMBRE_QWEN_SIZE``): 0.6B is the one fast enough off a GPU."""
+    import os
+
+    return "1.7b" if os.environ.get("TIMBRE_QWEN_SIZE", "").lower() in ("1.7b", "1.7") else "0.6b"
+
+
+DEFAULT_FACTORIES: dict[str, Callable[[], Engine]] = {
+    "piper": _piper,
+    "kokoro": _kokoro,
+    "qwen3": _qwen3,
+    "qwen3-clone": _qwen3_clone,
+    "qwen3-design": _qwen3_design,
+    "xtts": _xtts,
+    "kokoro-torch": _kokoro_torch,
+}
 """Engine id -> factory, in the order engines are searched for a voice (the default engine first)."""
 
 DEFAULT_ENGINE = "piper"
 
 
-class Registry:
-    """Owns the engine instances; an engine's heavy weights load only when it first synthesizes."""
+RESERVE_BYTES = 1_500_000_000
+"""Memory left free for the app, the OS and the audio after an engine loads."""
 
-    def __init__(self, factories: dict[str, Callable[[], Engine]] | None = None) -> None:
+
+def _available_memory() -> int:
+    import psutil
+
+    return int(psutil.virtual_memory().available)
+
+
+def _process_memory() -> int:
+    import psutil
+
+    return int(psutil.Process().memory_info().rss)
+
+
+class Registry:
+    """Owns the engine instances; an engine's heavy weights load only when it first synthesizes.
+
+    Loading goes through :meth:`load`, which is memory-aware: before a heavy engine loads, the least
+    recently used loaded engines are unloaded until its expected footprint fits in the memory that is
+    free (less a reserve) and within ``memory_budget`` when one is set. An engine's footprint is its
+    catalogue estimate until it has been loaded once, then what loading it actually took.
+    """
+
+    def __init__(
+        self,
+        factories: dict[str, Callable[[], Engine]] | None = None,
+        memory_budget: int | None = None,
+        available_memory: Callable[[], int] = _available_memory,
+    ) -> None:
         self._factories = dict(factories or DEFAULT_FACTORIES)
         self._engines: dict[str, Engine] = {}
         self._lock = threading.Lock()
+        self.memory_budget = memory_budget
+        self._available_memory = available_memory
+        self._footprints: dict[str, int] = {}
+        self._last_used: dict[str, float] = {}
+        self.evictions: list[str] = []
+        """Engine ids unloaded to make room, oldest first (shown in logs and tests)."""
 
     @property
     def engine_ids(self) -> list[str]:
@@ -85,6 +163,50 @@ class Registry:
             except VoiceNotFoundError as exc:
                 suggestions.extend(exc.suggestions)
         raise VoiceNotFoundError(voice, difflib.get_close_matches(voice, suggestions, n=3, cutoff=0.0)[:3])
+
+    def footprint(self, engine: Engine) -> int:
+        """Bytes the engine takes when loaded: measured once it has loaded, else its estimate."""
+        return self._footprints.get(engine.id, engine.memory_bytes)
+
+    def loaded_engines(self) -> list[Engine]:
+        """Loaded engines, least recently used first."""
+        with self._lock:
+            engines = [e for e in self._engines.values() if e.loaded]
+        return sorted(engines, key=lambda e: self._last_used.get(e.id, 0.0))
+
+    def load(self, engine: Engine) -> None:
+        """Load ``engine`` (if it is not), first unloading least recently used engines to make room."""
+        import time
+
+        self._last_used[engine.id] = time.monotonic()
+        if engine.loaded:
+            return
+        self._make_room(engine)
+        before = _process_memory()
+        engine.load()
+        grown = _process_memory() - before
+        if grown > 0:
+            self._footprints[engine.id] = grown
+        logger.info("%s took %.0f MB", engine.id, grown / 1e6)
+
+    def _make_room(self, engine: Engine) -> None:
+        need = self.footprint(engine)
+        for victim in self.loaded_engines():
+            if victim is engine:
+                continue
+            loaded_total = sum(self.footprint(e) for e in self.loaded_engines())
+            over_budget = self.memory_budget is not None and loaded_total + need > self.memory_budget
+            short = self._available_memory() < need + RESERVE_BYTES
+            if not (over_budget or short):
+                break
+            logger.info(
+                "Unloading %s to make room for %s (%s)",
+                victim.id,
+                engine.id,
+                "over the memory budget" if over_budget else "memory is short",
+            )
+            victim.unload()
+            self.evictions.append(victim.id)
 
     def unload_all(self) -> None:
         """Free every loaded engine."""

@@ -11,7 +11,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from app.core.pacing import next_chunk_chars
 from app.core.text import TextChunk, clean_for_speech, has_speakable_content, iter_chunks
 from app.engines.base import Engine
 from app.engines.registry import Registry, default_registry
+from app.services.guard import guarded_pieces
 from app.services.sinks import Sink
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,8 @@ class SynthesisResult:
     """From the start of synthesis (after loading) to the last chunk handed to the sink."""
     waiting_seconds: float = 0.0
     """Part of ``total_seconds`` spent waiting for the sink (a full playback buffer), not computing."""
+    warnings: list[str] = field(default_factory=list)
+    """Plain sentences worth showing: a slow device, a runaway chunk cut and retried."""
 
     @property
     def audio_seconds(self) -> float:
@@ -100,10 +103,14 @@ class SynthesisService:
         result = SynthesisResult(engine=engine.id, voice=voice, sample_rate=rate)
 
         load_start = time.perf_counter()
-        if not engine.loaded:
-            engine.load()
+        was_loaded = engine.loaded
+        self.registry.load(engine)  # also marks it recently used, for the memory-aware unloading
+        if not was_loaded:
             result.load_seconds = time.perf_counter() - load_start
         cancel.raise_if_cancelled()
+        slow = engine.slow_warning()
+        if slow:
+            result.warnings.append(slow)
 
         sink.open(rate)
         try:
@@ -145,6 +152,7 @@ class SynthesisService:
         """The chunk loop: synthesize, join, hand over, and size the next chunk to keep playback ahead."""
         rate = result.sample_rate
         paced = bool(getattr(sink, "realtime", False))  # otherwise chunks grow geometrically (cheaper)
+        streaming = engine.capabilities.streaming
         chunks = iter_chunks(text, first_max_chars=FIRST_CHUNK_CHARS, max_chars=MAX_CHUNK_CHARS)
         start = time.perf_counter()
         first_audio_at: float | None = None
@@ -153,7 +161,14 @@ class SynthesisService:
         next_limit: int | None = None
         while (chunk := self._next_chunk(chunks, next_limit, result.chunks)) is not None:
             cancel.raise_if_cancelled()
-            for piece in engine.synthesize(dataclasses.replace(request, text=chunk.text), cancel):
+            pieces = guarded_pieces(
+                engine,
+                dataclasses.replace(request, text=chunk.text),
+                cancel,
+                write_through=paced,
+                report=result.warnings.append,
+            )
+            for piece in pieces:
                 samples = self._shape(piece.samples, piece.sample_rate, rate, engine)
                 if samples.size == 0:
                     continue
@@ -166,7 +181,8 @@ class SynthesisService:
                 if first_audio_at is None:
                     first_audio_at = before_write
                     result.first_audio_seconds = before_write - start
-                pending_pause = CLAUSE_PAUSE
+                # A streaming engine's pieces are one utterance; other engines' pieces are sentences.
+                pending_pause = 0.0 if streaming else CLAUSE_PAUSE
                 cancel.raise_if_cancelled()
             pending_pause = audio_ops.PAUSES.get(chunk.boundary, 0.0)
             result.chunks += 1
