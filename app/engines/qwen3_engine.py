@@ -215,7 +215,8 @@ class Qwen3PresetEngine(Qwen3Engine):
 
     @property
     def capabilities(self) -> Capabilities:
-        return self._capabilities(style_instructions=True)
+        # qwen-tts ignores instructions on the 0.6B CustomVoice model: only 1.7B takes a style.
+        return self._capabilities(style_instructions=self.size == "1.7b")
 
     def _speaker_ids(self) -> list[str]:
         if self._model is not None:
@@ -243,6 +244,11 @@ class Qwen3PresetEngine(Qwen3Engine):
         raise VoiceNotFoundError(voice, difflib.get_close_matches(key, known, n=3, cutoff=0.5))
 
     def synthesize(self, request: SynthesisRequest, cancel: CancelToken) -> Iterator[AudioChunk]:
+        if request.instruct and not self.capabilities.style_instructions:
+            raise TimbreError(
+                "Style instructions need the 1.7B Qwen3-TTS model: run 'timbre models download "
+                "qwen3-tts-1.7b-customvoice' and choose 1.7B in Preferences, or leave the style empty."
+            )
         self.load()
         speaker = self.resolve_voice(request.voice)
         language = qwen_language(request.language)

@@ -38,8 +38,14 @@ def _text_tokenizer():  # noqa: ANN202 - transformers is imported lazily
     )
 
 
-def build(out_dir: Path, model_type: str) -> Path:
-    """Write a complete checkpoint folder for ``model_type`` (base, custom_voice, voice_design)."""
+def build(out_dir: Path, model_type: str, never_stop: bool = False, size: str = "0b6") -> Path:
+    """Write a complete checkpoint folder for ``model_type`` (base, custom_voice, voice_design).
+
+    ``never_stop`` moves the stop code outside the codec vocabulary, so the model can never sample it
+    and always generates up to the length bound: a forced runaway, and a stream of known length.
+    ``size`` is what the checkpoint says it is (``0b6`` or ``1b7``): qwen-tts ignores style instructions
+    on 0.6B CustomVoice models.
+    """
     import torch
     from qwen_tts.core import Qwen3TTSTokenizerV2Config, Qwen3TTSTokenizerV2Model
     from qwen_tts.core.models import Qwen3TTSConfig, Qwen3TTSForConditionalGeneration
@@ -71,7 +77,7 @@ def build(out_dir: Path, model_type: str) -> Path:
             num_code_groups=CODEBOOKS,
             codec_pad_id=special(0),
             codec_bos_id=special(1),
-            codec_eos_token_id=special(2),
+            codec_eos_token_id=CODEBOOK + 1024 if never_stop else special(2),
             codec_think_id=special(6),
             codec_nothink_id=special(7),
             codec_think_bos_id=special(8),
@@ -103,7 +109,7 @@ def build(out_dir: Path, model_type: str) -> Path:
             enc_se_channels=8,
         ),
         tokenizer_type="qwen3_tts_tokenizer_12hz",
-        tts_model_size="0b6",
+        tts_model_size=size,
         tts_model_type=model_type,
         im_start_token_id=ids["<|im_start|>"],
         im_end_token_id=ids["<|im_end|>"],
@@ -165,6 +171,16 @@ def build(out_dir: Path, model_type: str) -> Path:
         encoder_valid_num_quantizers=CODEBOOKS,
     )
     st_dir = out_dir / "speech_tokenizer"
-    Qwen3TTSTokenizerV2Model(st_cfg).save_pretrained(st_dir)
+    codec = Qwen3TTSTokenizerV2Model(st_cfg)
+    with (
+        torch.no_grad()
+    ):  # codebooks start at zero (they are learnt by EMA): give them values, or all is silence
+        for name, param in codec.named_parameters():
+            if name.endswith("_codebook.embedding_sum"):
+                param.normal_(0.0, 1.0)
+        for name, buffer in codec.named_buffers():
+            if name.endswith("_codebook.embedding_sum"):
+                buffer.normal_(0.0, 1.0)
+    codec.save_pretrained(st_dir)
     EncodecFeatureExtractor(feature_size=1, sampling_rate=24000, padding_value=0.0).save_pretrained(st_dir)
     return out_dir
