@@ -215,6 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
     from app.cli_profiles import add_profiles_parser
 
     add_profiles_parser(sub)
+    from app.cli_models import add_models_parser
+
+    add_models_parser(sub)
     return parser
 
 

@@ -17,9 +17,21 @@ ALLOWED = {
     "services": {"core", "engines", "storage", "services", "paths", "settings"},
     # The UI works through services only (ARCHITECTURE.md); it never reaches engines or storage itself.
     "ui": {"core", "services", "ui", "paths", "settings", "__init__"},
-    "cli": {"core", "services", "paths", "settings", "ui", "__init__", "cli_history", "cli_profiles"},
+    "cli": {
+        "core",
+        "services",
+        "paths",
+        "settings",
+        "ui",
+        "__init__",
+        "cli_history",
+        "cli_profiles",
+        "cli_models",
+    },
     "cli_history": {"services"},
     "cli_profiles": {"services"},
+    # Managing model files is the model manager's whole job: the command drives it directly.
+    "cli_models": {"core", "engines"},
 }
 HEAVY = {
     "onnxruntime",

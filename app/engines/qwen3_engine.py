@@ -287,6 +287,9 @@ class Qwen3DesignEngine(Qwen3Engine):
         return [VoiceInfo("designed", "Designed voice", self.id, "", "", state.ok, note)]
 
     def resolve_voice(self, voice: str | None) -> str:
+        """Only its own placeholder voice: a name meant for another engine must not land here."""
+        if voice and voice.strip().lower() != self.default_voice:
+            raise VoiceNotFoundError(voice, [])
         return self.default_voice
 
     def synthesize(self, request: SynthesisRequest, cancel: CancelToken) -> Iterator[AudioChunk]:
@@ -330,6 +333,9 @@ class Qwen3CloneEngine(Qwen3Engine):
         return []
 
     def resolve_voice(self, voice: str | None) -> str:
+        """Only its own placeholder voice: a name meant for another engine must not land here."""
+        if voice and voice.strip().lower() != self.default_voice:
+            raise VoiceNotFoundError(voice, [])
         return self.default_voice
 
     @property

@@ -1,7 +1,7 @@
 """Qwen3-TTS engines on tiny random checkpoints: the real qwen-tts code path, offline, in seconds.
 
-The checkpoints are built once per session (tests/engines/tiny_qwen.py) and imported through the model
-manager, so loading goes through the same code as real downloaded weights.
+The checkpoints are built once per session (tests/tiny_qwen.py, fixtures in tests/conftest.py) and
+imported through the model manager, so loading goes through the same code as real downloaded weights.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import tiny_qwen
 
 from app.core.errors import CancelledError, EngineUnavailableError, TimbreError, VoiceNotFoundError
 from app.core.models import CancelToken, Reference, SynthesisRequest
@@ -21,55 +20,17 @@ from app.storage.conditioning import ConditioningCache
 
 pytestmark = pytest.mark.slow
 
-KINDS = {
-    "qwen3-tts-0.6b-customvoice": "custom_voice",
-    "qwen3-tts-0.6b-base": "base",
-    "qwen3-tts-1.7b-voicedesign": "voice_design",
-    "qwen3-tts-1.7b-customvoice": "custom_voice",
-}
-
 
 @pytest.fixture(scope="session")
-def tiny_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("tiny-qwen3")
-    return {
-        model_id: tiny_qwen.build(root / model_id, kind, size="1b7" if "1.7b" in model_id else "0b6")
-        for model_id, kind in KINDS.items()
-    }
-
-
-@pytest.fixture(scope="session")
-def hub(tiny_checkpoints: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Hub:
-    hub = Hub(tmp_path_factory.mktemp("models"))
-    for model_id, folder in tiny_checkpoints.items():
-        hub.import_folder(model_id, folder)
-    return hub
-
-
-@pytest.fixture(scope="session")
-def preset(hub: Hub) -> Qwen3PresetEngine:
-    engine = Qwen3PresetEngine(hub=hub)
-    engine.load()
-    return engine
-
-
-@pytest.fixture(scope="session")
-def runaway(tmp_path_factory: pytest.TempPathFactory) -> Qwen3PresetEngine:
-    """Presets on a checkpoint that can never sample its stop code: it always runs to the length bound
-    (a forced runaway, and a stream whose length the test knows)."""
-    root = tmp_path_factory.mktemp("never-stop")
-    hub = Hub(root / "models")
-    hub.import_folder(
-        "qwen3-tts-0.6b-customvoice", tiny_qwen.build(root / "cv", "custom_voice", never_stop=True)
-    )
-    engine = Qwen3PresetEngine(hub=hub)
+def preset(qwen_hub: Hub) -> Qwen3PresetEngine:
+    engine = Qwen3PresetEngine(hub=qwen_hub)
     engine.load()
     return engine
 
 
 @pytest.fixture()
-def clone(hub: Hub, tmp_path: Path) -> Qwen3CloneEngine:
-    return Qwen3CloneEngine(hub=hub, cache=ConditioningCache(tmp_path / "prompts"))
+def clone(qwen_hub: Hub, tmp_path: Path) -> Qwen3CloneEngine:
+    return Qwen3CloneEngine(hub=qwen_hub, cache=ConditioningCache(tmp_path / "prompts"))
 
 
 @pytest.fixture(scope="session")
@@ -89,18 +50,18 @@ def speak(tts, /, **fields) -> list[np.ndarray]:
     return [piece.samples for piece in tts.synthesize(SynthesisRequest(**fields), CancelToken())]
 
 
-def test_unavailable_until_the_weights_are_installed(tmp_path: Path, hub: Hub):
+def test_unavailable_until_the_weights_are_installed(tmp_path: Path, qwen_hub: Hub):
     missing = Qwen3PresetEngine(hub=Hub(tmp_path / "empty"))
     state = missing.availability()
     assert not state.ok and "timbre models download qwen3-tts-0.6b-customvoice" in state.reason
     with pytest.raises(EngineUnavailableError, match="timbre models download"):
         missing.load()
-    assert Qwen3PresetEngine(hub=hub).availability().ok
+    assert Qwen3PresetEngine(hub=qwen_hub).availability().ok
 
 
-def test_preset_speaker_streams_float32_pieces_at_24khz(runaway: Qwen3PresetEngine):
+def test_preset_speaker_streams_float32_pieces_at_24khz(qwen_runaway: Qwen3PresetEngine):
     pieces = list(
-        runaway.synthesize(
+        qwen_runaway.synthesize(
             SynthesisRequest(text="Hello world.", voice="Ryan", language="en", seed=1, max_seconds=3.0),
             CancelToken(),
         )
@@ -140,8 +101,8 @@ def test_same_seed_same_audio_other_seed_other_audio(preset: Qwen3PresetEngine):
     assert len(a) != len(c) or not np.array_equal(a, c)
 
 
-def test_style_instruction_changes_the_1_7b_voice(hub: Hub):
-    large = Qwen3PresetEngine(size="1.7b", hub=hub)
+def test_style_instruction_changes_the_1_7b_voice(qwen_hub: Hub):
+    large = Qwen3PresetEngine(size="1.7b", hub=qwen_hub)
     assert large.capabilities.style_instructions
     plain = np.concatenate(speak(large, text="Hello world.", seed=5))
     styled = np.concatenate(speak(large, text="Hello world.", seed=5, instruct="Whisper, very sad."))
@@ -160,25 +121,27 @@ def test_sampling_parameters_reach_the_model(preset: Qwen3PresetEngine):
     np.testing.assert_array_equal(greedy_a, greedy_b)  # top-k 1 leaves nothing to chance
 
 
-def test_max_seconds_bounds_the_audio(runaway: Qwen3PresetEngine):
-    audio = np.concatenate(speak(runaway, text="Hello world. " * 8, seed=2, max_seconds=1.0))
+def test_max_seconds_bounds_the_audio(qwen_runaway: Qwen3PresetEngine):
+    audio = np.concatenate(speak(qwen_runaway, text="Hello world. " * 8, seed=2, max_seconds=1.0))
     assert len(audio) == (13 - 1) * 1920  # ceil(1.0 s x 12.5) steps, the last one not decoded
 
 
-def test_cancel_stops_generation_and_restores_the_model(runaway: Qwen3PresetEngine):
+def test_cancel_stops_generation_and_restores_the_model(qwen_runaway: Qwen3PresetEngine):
     import time
 
     cancel = CancelToken()
-    forward = runaway._model.model.talker.forward
+    forward = qwen_runaway._model.model.talker.forward
     pieces = []
     started = time.perf_counter()
     with pytest.raises(CancelledError):
-        for piece in runaway.synthesize(SynthesisRequest(text="Hello.", seed=1, max_seconds=60.0), cancel):
+        for piece in qwen_runaway.synthesize(
+            SynthesisRequest(text="Hello.", seed=1, max_seconds=60.0), cancel
+        ):
             pieces.append(piece)
             cancel.cancel()
     assert len(pieces) == 1
     assert time.perf_counter() - started < 20, "60 s of generation was not run to the end"
-    assert runaway._model.model.talker.forward == forward
+    assert qwen_runaway._model.model.talker.forward == forward
 
 
 def test_unknown_speaker_and_language_are_plain_errors(preset: Qwen3PresetEngine):
@@ -236,17 +199,17 @@ def test_clone_refuses_missing_or_short_references(clone: Qwen3CloneEngine, refe
         speak(clone, text="Hi.", references=(short,))
 
 
-def test_voice_design_needs_a_description(hub: Hub):
-    design = Qwen3DesignEngine(hub=hub)
+def test_voice_design_needs_a_description(qwen_hub: Hub):
+    design = Qwen3DesignEngine(hub=qwen_hub)
     with pytest.raises(TimbreError, match="Describe the voice"):
         speak(design, text="Hi there.")
     audio = speak(design, text="Hi there.", instruct="A calm, deep male voice.", seed=1, max_seconds=1.0)
     assert sum(map(len, audio)) > 0 and design.capabilities.voice_design
 
 
-def test_wrong_checkpoint_kind_is_refused(tmp_path: Path, tiny_checkpoints: dict[str, Path]):
+def test_wrong_checkpoint_kind_is_refused(tmp_path: Path, tiny_qwen_checkpoints: dict[str, Path]):
     hub = Hub(tmp_path / "models")
-    hub.import_folder("qwen3-tts-0.6b-customvoice", tiny_checkpoints["qwen3-tts-0.6b-base"])
+    hub.import_folder("qwen3-tts-0.6b-customvoice", tiny_qwen_checkpoints["qwen3-tts-0.6b-base"])
     engine = Qwen3PresetEngine(hub=hub)
     with pytest.raises(EngineUnavailableError, match="'base' model, not 'custom_voice'"):
         engine.load()
