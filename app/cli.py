@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from app import __version__
 from app.core.errors import CancelledError, OutputError, TimbreError
@@ -65,16 +65,26 @@ def _cmd_speak(args: argparse.Namespace) -> int:
     if not (play or args.out or args.save):
         raise OutputError("Nothing to do: with --no-play and --no-save, add --out FILE.wav.")
     prefs = settings.load()
+    if args.device:
+        os.environ["TIMBRE_DEVICE"] = args.device  # engines read it when they load: never a silent fallback
+    service = SynthesisService()  # it checks every input before any file or device is touched
     voice, engine, profile_id = args.voice, args.engine, None
+    references: tuple = ()
     if args.profile:
-        voice, engine, profile_id = _profile_voice(args.profile, args.voice, args.engine)
+        voice, engine, profile_id, references = _profile_voice(service, args.profile, args.voice, args.engine)
     request = SynthesisRequest(
         text=text,
-        voice=voice or prefs.default_voice or None,
+        voice=voice or (None if references else prefs.default_voice or None),
         engine=engine or (None if voice else prefs.default_engine or None),
         speed=args.speed if args.speed is not None else prefs.speed,
+        language=args.language,
+        seed=args.seed,
+        temperature=args.temperature,
+        top_p=args.top_p,
+        top_k=args.top_k,
+        references=references,
+        instruct=args.instruct,
     )
-    service = SynthesisService()  # it checks every input before any file or device is touched
     service.prepare(request)  # and so do we, before the library is opened
 
     sinks: list[Sink] = []
@@ -101,6 +111,8 @@ def _cmd_speak(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.done()
     if not args.quiet:
+        for warning in result.warnings:
+            sys.stderr.write(f"Note: {warning}\n")
         where = f" to {Path(args.out).expanduser()}" if args.out else ""
         sys.stderr.write(
             f"Spoke {result.audio_seconds:.1f} s{where} with {result.engine}/{result.voice} "
@@ -109,18 +121,26 @@ def _cmd_speak(args: argparse.Namespace) -> int:
     return 0
 
 
-def _profile_voice(name: str, voice: str | None, engine: str | None) -> tuple[str, str | None, int]:
-    """The voice a profile speaks with (its matched built-in voice until a cloning engine is installed)."""
+def _profile_voice(
+    service: Any, name: str, voice: str | None, engine: str | None
+) -> tuple[str | None, str | None, int, tuple]:
+    """How a profile speaks: cloned from its recordings by a cloning engine (the one asked for, else the
+    first installed), else with its matched built-in voice."""
     from app.services.profiles import ProfileService
 
-    profile = ProfileService().show(name)
+    profiles = ProfileService()
+    profile = profiles.show(name)
     if voice and engine:
-        return voice, engine, profile.id
+        return voice, engine, profile.id, ()
+    cloner = service.cloning_engine(engine)
+    if cloner is not None and profile.samples:
+        return None, cloner, profile.id, profiles.references(profile.id)
     if not profile.preferred_voice:
         raise TimbreError(
-            f'The profile "{profile.name}" has no voice yet. Run: timbre profiles match "{profile.name}"'
+            f'The profile "{profile.name}" has no voice yet. Install a cloning engine '
+            f"('timbre models download qwen3-tts-0.6b-base') or run: timbre profiles match \"{profile.name}\""
         )
-    return profile.preferred_voice, profile.preferred_engine, profile.id
+    return profile.preferred_voice, profile.preferred_engine, profile.id, ()
 
 
 def _cmd_voices(args: argparse.Namespace) -> int:
@@ -183,9 +203,28 @@ def build_parser() -> argparse.ArgumentParser:
     speak.add_argument(
         "--voice", help="voice id (see 'timbre voices'); Kokoro blends: af_heart:0.7,am_michael:0.3"
     )
-    speak.add_argument("--engine", help="engine id (piper, kokoro); by default the engine that has the voice")
+    speak.add_argument(
+        "--engine",
+        help="engine id (piper, kokoro, qwen3, qwen3-clone, qwen3-design, xtts, kokoro-torch); "
+        "by default the engine that has the voice",
+    )
     speak.add_argument("--profile", help="speak with a voice profile (see 'timbre profiles list')")
     speak.add_argument("--speed", type=float, help="speaking rate, 1.0 is normal (0.5 to 2.0)")
+    speak.add_argument("--language", help="language code (en, fr, zh...); by default the voice's own")
+    speak.add_argument(
+        "--instruct",
+        help="a speaking style for Qwen3 preset voices ('Very happy.'), or with --engine qwen3-design the "
+        "voice to design ('A calm, deep male voice.')",
+    )
+    speak.add_argument("--seed", type=int, help="the same seed gives the same audio (sampling engines)")
+    speak.add_argument("--temperature", type=float, help="sampling temperature (Qwen3, XTTS)")
+    speak.add_argument("--top-p", type=float, dest="top_p", help="nucleus sampling (Qwen3, XTTS)")
+    speak.add_argument("--top-k", type=int, dest="top_k", help="top-k sampling (Qwen3, XTTS)")
+    speak.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda", "mps", "mlx"],
+        help="where to run the engine (default auto)",
+    )
     speak.add_argument("--out", help="save to this .wav or .flac file")
     play = speak.add_mutually_exclusive_group()
     play.add_argument(

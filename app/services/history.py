@@ -48,6 +48,10 @@ class HistoryService:
             request = dataclasses.replace(request, seed=secrets.randbelow(2**31))
         params: dict[str, Any] = {"speed": request.speed}
         params.update({k: getattr(request, k) for k in SAMPLING_PARAMS if getattr(request, k) is not None})
+        if request.instruct:
+            params["instruct"] = request.instruct
+        if request.references:
+            params["cloned_from"] = [ref.content_hash() for ref in request.references]
         if regenerated_from is not None:
             params["regenerated_from"] = regenerated_from
         path = self.library.new_generation_path(".wav")
@@ -92,7 +96,13 @@ class HistoryService:
             language=old.language,
             seed=old.seed,
             **{k: old.params[k] for k in SAMPLING_PARAMS if old.params.get(k) is not None},
+            instruct=old.params.get("instruct"),
         )
+        if old.params.get("cloned_from") and old.profile_id is not None:
+            from app.services.profiles import ProfileService
+
+            references = ProfileService(self.library).references(old.profile_id)
+            request = dataclasses.replace(request, references=references)
         return self.speak_and_save(
             synthesis,
             request,

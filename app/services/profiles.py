@@ -9,6 +9,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from app.core.models import Reference
 from app.storage.library import Library
 from app.storage.profile_archive import SUFFIX, ArchiveError, export_profile, import_profile
 from app.storage.profiles import Profile, ProfileNameError, ProfileNotFoundError, Sample
@@ -56,6 +57,21 @@ class ProfileService:
 
     def sample_path(self, sample: Sample) -> Path:
         return self.store.absolute(sample)
+
+    def references(self, key: int | str) -> tuple[Reference, ...]:
+        """The profile's recordings with their transcripts, ready for a cloning engine."""
+        import soundfile as sf
+
+        from app.core.errors import TimbreError
+
+        profile = self.store.get(key)
+        if not profile.samples:
+            raise TimbreError(f'The profile "{profile.name}" has no recordings to clone the voice from.')
+        refs = []
+        for sample in profile.samples:
+            audio, rate = sf.read(self.store.absolute(sample), dtype="float32", always_2d=True)
+            refs.append(Reference(audio.mean(axis=1), int(rate), sample.transcript, sample.sha256))
+        return tuple(refs)
 
 
 def profile_as_dict(profile: Profile, service: ProfileService) -> dict[str, Any]:

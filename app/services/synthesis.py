@@ -76,6 +76,16 @@ class SynthesisService:
     def __init__(self, registry: Registry | None = None) -> None:
         self.registry = registry if registry is not None else default_registry()
 
+    def cloning_engine(self, engine_id: str | None = None) -> str | None:
+        """The engine that clones a profile's voice: ``engine_id`` if it can clone, else (none given) the
+        first installed cloning engine; ``None`` when there is none."""
+        if engine_id:
+            return engine_id if self.registry.get(engine_id).capabilities.clone_from_reference else None
+        for engine in self.registry.engines():
+            if engine.capabilities.clone_from_reference and engine.availability().ok:
+                return engine.id
+        return None
+
     def prepare(self, request: SynthesisRequest) -> tuple[Engine, str, str]:
         """Validate a request without synthesizing: returns (engine, resolved voice, cleaned text)."""
         text = clean_for_speech(request.text or "")
