@@ -46,6 +46,12 @@ class HistoryService:
         """
         if request.seed is None:
             request = dataclasses.replace(request, seed=secrets.randbelow(2**31))
+        if profile_id is not None and not request.references and request.engine:
+            if synthesis.registry.get(request.engine).capabilities.clone_from_reference:
+                from app.services.profiles import ProfileService
+
+                references = ProfileService(self.library).references(profile_id)
+                request = dataclasses.replace(request, references=references)
         params: dict[str, Any] = {"speed": request.speed}
         params.update({k: getattr(request, k) for k in SAMPLING_PARAMS if getattr(request, k) is not None})
         if request.instruct:

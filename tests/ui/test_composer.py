@@ -101,6 +101,9 @@ def test_the_spec_says_what_the_controls_show(composer, qtbot):
         "top_p": None,
         "top_k": None,
         "repetition_penalty": None,
+        "references": (),
+        "instruct": None,
+        "max_seconds": None,
     }
     with qtbot.waitSignal(composer.generateRequested) as emitted:
         qtbot.mouseClick(composer.generate_button, Qt.MouseButton.LeftButton)
@@ -117,3 +120,65 @@ def test_busy_swaps_generate_for_stop(composer, qtbot):
         composer.generate()
     composer.set_busy(False)
     assert composer.generate_button.isEnabled() and not composer.stop_button.isEnabled()
+
+
+@pytest.fixture
+def cloning_composer(qtbot, qwen_hub):
+    from app.engines.piper_engine import PiperEngine
+    from app.engines.qwen3_engine import Qwen3CloneEngine, Qwen3DesignEngine, Qwen3PresetEngine
+    from app.engines.registry import Registry
+
+    registry = Registry(
+        {
+            "piper": PiperEngine,
+            "qwen3": lambda: Qwen3PresetEngine(size="1.7b", hub=qwen_hub),
+            "qwen3-clone": lambda: Qwen3CloneEngine(hub=qwen_hub),
+            "qwen3-design": lambda: Qwen3DesignEngine(hub=qwen_hub),
+        }
+    )
+    panel = ComposerPanel()
+    qtbot.addWidget(panel)
+    entries = catalogue(registry)
+    panel.set_catalogue(entries)
+    recorded = SimpleNamespace(
+        id=1,
+        name="Ada",
+        language="en",
+        preferred_engine=None,
+        preferred_voice=None,
+        samples=[SimpleNamespace(duration=4.0)],
+    )
+    empty = SimpleNamespace(
+        id=2, name="Bo", language=None, preferred_engine=None, preferred_voice=None, samples=[]
+    )
+    panel.set_choices(choices_from_catalogue(entries, [recorded, empty]))
+    panel.show()
+    return panel
+
+
+@pytest.mark.slow
+def test_profiles_are_voices_of_the_cloning_engine(cloning_composer):
+    _engine(cloning_composer, "qwen3-clone")
+    assert cloning_composer.voice.select("clone:qwen3-clone:1")
+    spec_choice = cloning_composer.voice.current()
+    assert spec_choice.available and "Cloned from 1 recording" in spec_choice.note
+    assert not cloning_composer.voice.select("clone:qwen3-clone:2"), "no recordings, nothing to clone"
+    cloning_composer.text.setPlainText("Hello there.")
+    spec = cloning_composer.spec()
+    assert spec.request.engine == "qwen3-clone" and spec.profile_id == 1 and spec.request.instruct is None
+    assert cloning_composer.instruct.isHidden()
+
+
+@pytest.mark.slow
+def test_voice_design_asks_for_a_description_before_it_can_generate(cloning_composer, qtbot):
+    cloning_composer.text.setPlainText("Hello there.")
+    _engine(cloning_composer, "qwen3-design")
+    assert cloning_composer.instruct.isVisible() and cloning_composer.instruct_label.text() == "Voice"
+    assert not cloning_composer.generate_button.isEnabled()
+    qtbot.keyClicks(cloning_composer.instruct, "A calm, deep voice.")
+    assert cloning_composer.generate_button.isEnabled()
+    assert cloning_composer.spec().request.instruct == "A calm, deep voice."
+    _engine(cloning_composer, "qwen3")
+    assert cloning_composer.instruct_label.text() == "Style" and cloning_composer.instruct.isVisible()
+    _engine(cloning_composer, "piper")
+    assert cloning_composer.instruct.isHidden() and cloning_composer.spec().request.instruct is None

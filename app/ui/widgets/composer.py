@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -103,6 +104,18 @@ class ComposerPanel(QWidget):
         self.speed.setAccessibleName("Speed")
         self.speed.setToolTip("1.0× is the voice's natural pace.")
 
+        self.instruct = QLineEdit()
+        self.instruct.setAccessibleName("Style or voice description")
+        self.instruct.setClearButtonEnabled(True)
+        self.instruct.textChanged.connect(lambda _text: self._update_enabled())
+        self.instruct_label = QLabel("Style")
+        self.instruct_label.setObjectName("caption")
+        self.instruct_label.setBuddy(self.instruct)
+        instruct_row = QHBoxLayout()
+        instruct_row.setSpacing(8)
+        instruct_row.addWidget(self.instruct_label)
+        instruct_row.addWidget(self.instruct, 1)
+
         row = QHBoxLayout()
         row.setSpacing(8)
         for label, widget, stretch in (
@@ -187,6 +200,7 @@ class ComposerPanel(QWidget):
         layout.setContentsMargins(12, 8, 12, 8)
         layout.addWidget(self.text, 1)
         layout.addLayout(row)
+        layout.addLayout(instruct_row)
         layout.addLayout(buttons)
         layout.addWidget(self._advanced_body)
         layout.addWidget(self.progress)
@@ -292,7 +306,21 @@ class ComposerPanel(QWidget):
             self.seed.setToolTip(f"{name} speaks the same way every time; it takes no seed.")
         languages = caps.get("languages", ())
         self.language.setEnabled(len(languages) > 1)
+        design, styled = bool(caps.get("voice_design")), bool(caps.get("style_instructions"))
+        for widget in (self.instruct, self.instruct_label):
+            widget.setVisible(design or styled)
+        if design:
+            self.instruct_label.setText("Voice")
+            self.instruct.setPlaceholderText(
+                "Describe the voice: “A calm, deep male voice with a slight rasp.”"
+            )
+            self.instruct.setToolTip(f"{name} makes a new voice from this description.")
+        elif styled:
+            self.instruct_label.setText("Style")
+            self.instruct.setPlaceholderText("How to say it (optional): “Very happy.”, “Whispering, slowly.”")
+            self.instruct.setToolTip(f"{name} follows a speaking style given in words.")
         ready = bool(self.text.toPlainText().strip()) and entry is not None and entry["available"]
+        ready = ready and (not design or bool(self.instruct.text().strip()))
         choice = self.voice.current()
         ready = ready and (choice is None or choice.available)
         self.generate_button.setEnabled(ready and not self._busy)
@@ -327,6 +355,9 @@ class ComposerPanel(QWidget):
             top_p=param("top_p", self.top_p.value()),
             top_k=param("top_k", self.top_k.value()),
             repetition_penalty=param("repetition_penalty", self.repetition_penalty.value()),
+            instruct=(self.instruct.text().strip() or None)
+            if caps.get("voice_design") or caps.get("style_instructions")
+            else None,
         )
         return GenerationSpec(request, choice, choice.profile_id if choice is not None else None)
 

@@ -54,6 +54,39 @@ class VoiceChoice:
     """The engine as people know it ("Kokoro-82M (ONNX)"), for the headings; the id when empty."""
 
 
+def _clone_choices(engine: dict[str, Any], profiles: list[Any]) -> list[VoiceChoice]:
+    """Each profile as a voice of a cloning engine: cloned from its own recordings."""
+    result = []
+    minimum = float(engine["capabilities"].get("min_reference_seconds") or 0.0)
+    for profile in profiles:
+        samples = list(getattr(profile, "samples", []) or [])
+        seconds = float(sum(getattr(s, "duration", 0.0) for s in samples))
+        if not engine.get("available"):
+            available, note = False, engine.get("reason") or f"{engine['name']} cannot speak right now."
+        elif not samples:
+            available, note = False, "Add a recording of this voice to clone it."
+        elif seconds < minimum:
+            available, note = False, f"Needs {minimum:.0f} s of recordings to clone; it has {seconds:.1f} s."
+        else:
+            count = f"{len(samples)} recording{'s' if len(samples) != 1 else ''}"
+            available, note = True, f"Cloned from {count} ({seconds:.0f} s) by {engine['name']}."
+        result.append(
+            VoiceChoice(
+                key=f"clone:{engine['id']}:{profile.id}",
+                label=profile.name,
+                group=YOURS,
+                engine=engine["id"],
+                voice=engine.get("default_voice") or "",
+                profile_id=profile.id,
+                language=profile.language or "",
+                available=available,
+                note=note,
+                engine_name=engine["name"],
+            )
+        )
+    return result
+
+
 def choices_from_catalogue(catalogue: list[dict[str, Any]], profiles: Iterable[Any]) -> list[VoiceChoice]:
     """Choices from :func:`app.services.catalog.catalogue` and profiles (``id``, ``name``, ``language``,
     ``preferred_engine``, ``preferred_voice``): built-in voices first, then the user's.
@@ -83,6 +116,10 @@ def choices_from_catalogue(catalogue: list[dict[str, Any]], profiles: Iterable[A
             )
             built_in[(choice.engine, choice.voice)] = choice
             choices.append(choice)
+    profiles = list(profiles)
+    for engine in catalogue:
+        if engine["capabilities"].get("clone_from_reference"):
+            choices.extend(_clone_choices(engine, profiles))
     for profile in profiles:
         engine, voice = profile.preferred_engine, profile.preferred_voice
         # A match may be a blend ("bf_alice:0.6,bf_emma:0.4"): every voice in it must be installed.
