@@ -152,6 +152,10 @@ class Qwen3Engine(Engine):
 
     def _load(self) -> None:
         import torch  # noqa: F401 - fails here, with the reason, if the install is broken
+        # qwen-tts imports the `sox` package, which warns that the SoX program is missing (Timbre never
+        # uses it), and transformers warns about the pad token on every call: noise for a user.
+        logging.getLogger("sox").setLevel(logging.ERROR)
+        logging.getLogger("transformers.generation.utils").setLevel(logging.ERROR)
         from qwen_tts import Qwen3TTSModel
 
         from app.engines.compute import torch_dtype
