@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # the tiny-model builders the tests use
+sys.path.insert(0, str(ROOT / "tests" / "engines"))
 
 import psutil  # noqa: E402
 
@@ -81,7 +82,7 @@ def _xtts(models: Path) -> tuple[Callable[[], Engine], dict]:
     from app.engines.xtts_engine import XttsEngine
 
     hub = Hub(models)
-    hub.import_folder("xtts-v2", tiny_xtts.build(models.parent / "xtts"))
+    hub.import_folder("xtts-v2", tiny_xtts.build_tiny_xtts(models.parent / "xtts"))
     return (lambda: XttsEngine(hub=hub)), {"seed": 1, "model": "tiny random"}
 
 
@@ -91,7 +92,7 @@ def _kokoro_torch(models: Path) -> tuple[Callable[[], Engine], dict]:
     from app.engines.kokoro_torch_engine import KokoroTorchEngine
 
     hub = Hub(models)
-    hub.import_folder("kokoro-82m", tiny_kokoro.build(models.parent / "kokoro", full_size=True))
+    hub.import_folder("kokoro-82m", tiny_kokoro.build(models.parent / "kokoro", tiny_kokoro.real_config()))
     return (lambda: KokoroTorchEngine(hub=hub)), {"voice": "af_heart", "model": "full-size random"}
 
 
