@@ -23,9 +23,9 @@ from app.core.errors import EngineUnavailableError, TimbreError, VoiceNotFoundEr
 from app.core.models import AudioChunk, CancelToken, Capabilities, SynthesisRequest, VoiceInfo
 from app.engines.base import Availability, Engine
 from app.engines.compute import DeviceChoice, choose_device, free_accelerator_memory, seed_everything
+from app.engines.conditioning import ConditioningCache
 from app.engines.hub import Hub, default_hub
 from app.engines.qwen3_stream import stream_generation
-from app.storage.conditioning import ConditioningCache
 
 logger = logging.getLogger(__name__)
 
@@ -152,6 +152,7 @@ class Qwen3Engine(Engine):
 
     def _load(self) -> None:
         import torch  # noqa: F401 - fails here, with the reason, if the install is broken
+
         # qwen-tts imports the `sox` package, which warns that the SoX program is missing (Timbre never
         # uses it), and transformers warns about the pad token on every call: noise for a user.
         logging.getLogger("sox").setLevel(logging.ERROR)

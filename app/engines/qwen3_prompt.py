@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from app.core.models import Reference
-from app.storage.conditioning import conditioning_key
+from app.engines.conditioning import conditioning_key
 
 logger = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ import numpy as np
 from app import paths
 from app.core.errors import TimbreError
 from app.core.models import CancelToken, SynthesisRequest
+from app.engines.conditioning import save_npz
 from app.services import speaker
-from app.storage.conditioning import save_npz
 
 logger = logging.getLogger(__name__)
 

@@ -160,7 +160,7 @@ class VoiceMatcher:
     """Voice prints of profiles (cached), matching to the built-in voices, and similarity scores."""
 
     def __init__(self, library: Library, registry: object | None = None) -> None:
-        from app.storage.conditioning import ConditioningCache
+        from app.engines.conditioning import ConditioningCache
 
         self.library = library
         self.store = library.profiles
@@ -168,7 +168,7 @@ class VoiceMatcher:
         self._registry = registry
 
     def _key(self, profile: Profile) -> str:
-        from app.storage.conditioning import conditioning_key
+        from app.engines.conditioning import conditioning_key
 
         samples = profile.samples
         return conditioning_key(

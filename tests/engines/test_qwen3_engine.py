@@ -14,9 +14,9 @@ import pytest
 from app.core.errors import CancelledError, EngineUnavailableError, TimbreError, VoiceNotFoundError
 from app.core.models import CancelToken, Reference, SynthesisRequest
 from app.engines.compute import seed_everything
+from app.engines.conditioning import ConditioningCache
 from app.engines.hub import Hub
 from app.engines.qwen3_engine import Qwen3CloneEngine, Qwen3DesignEngine, Qwen3PresetEngine
-from app.storage.conditioning import ConditioningCache
 
 pytestmark = pytest.mark.slow
 

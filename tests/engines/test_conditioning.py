@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.storage.conditioning import ConditioningCache, conditioning_key
+from app.engines.conditioning import ConditioningCache, conditioning_key
 
 
 def test_key_depends_on_every_input():
