@@ -28,7 +28,7 @@ from app.engines import kokoro_assets
 from app.engines.base import Availability, Engine
 from app.engines.compute import DeviceChoice, choose_device, free_accelerator_memory, seed_everything
 from app.engines.hub import Hub, default_hub
-from app.engines.kokoro_onnx_engine import _CJK, LANGUAGES, OFFICIAL_VOICES, _describe, parse_blend
+from app.engines.kokoro_voices import CJK, LANGUAGES, OFFICIAL_VOICES, describe_voice, parse_blend
 
 logger = logging.getLogger(__name__)
 
@@ -263,7 +263,7 @@ class KokoroTorchEngine(Engine):
         installed = set(self._installed_voice_ids())
         result = []
         for voice_id in list(OFFICIAL_VOICES) + sorted(installed - set(OFFICIAL_VOICES)):
-            label, lang, gender = _describe(voice_id)
+            label, lang, gender = describe_voice(voice_id)
             ok = state.ok and voice_id in installed
             note = "" if ok else (state.reason or "Not installed yet. Run: timbre setup")
             result.append(VoiceInfo(voice_id, label, self.id, lang, gender, ok, note))
@@ -291,7 +291,7 @@ class KokoroTorchEngine(Engine):
             return kokoro_language(requested)
         first = parse_blend(self.resolve_voice(voice))[0][0]
         lang = LANGUAGES.get(first[:1], ("en-us", ""))[0]
-        if lang in ("ja", "cmn") and text and not _CJK.search(text):
+        if lang in ("ja", "cmn") and text and not CJK.search(text):
             return "en-us"
         return lang
 
