@@ -80,12 +80,24 @@ class Engine(abc.ABC):
         """Where the engine runs (``cpu``, ``cuda``, ``mps``, ``mlx``); decided by ``load()``."""
         return "cpu"
 
+    def expected_device(self) -> str:
+        """Where the engine runs, or before loading where it would (the same choice ``load`` makes)."""
+        if self.loaded:
+            return self.device
+        from app.core.errors import TimbreError
+        from app.engines.compute import choose_device
+
+        try:
+            return choose_device(self.capabilities.devices).device
+        except TimbreError:
+            return self.device
+
     def slow_warning(self) -> str:
         """A plain sentence when this engine on its device is expected to speak slower than real time."""
         from app.engines.compute import DeviceChoice, slow_warning
 
-        rtf = self.realtime_factor.get(self.device)
-        return slow_warning(self.name, rtf, DeviceChoice(self.device, ""))
+        device = self.expected_device()
+        return slow_warning(self.name, self.realtime_factor.get(device), DeviceChoice(device, ""))
 
     def load(self) -> None:
         """Load once; later calls return at once."""

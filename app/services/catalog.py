@@ -24,6 +24,23 @@ def catalogue(registry: Registry | None = None) -> list[dict[str, Any]]:
                 "default_voice": engine.default_voice,
                 "capabilities": caps,
                 "voices": [dataclasses.asdict(v) for v in engine.voices()],
+                "warning": engine.slow_warning() if state.ok else "",
             }
         )
     return result
+
+
+def loaded_engines(registry: Registry | None = None) -> list[dict[str, Any]]:
+    """Engines with weights in memory: id, name, voice count and the device they run on, in words."""
+    from app.engines.compute import DEVICE_NAMES
+
+    registry = registry if registry is not None else default_registry()
+    return [
+        {
+            "id": engine.id,
+            "name": engine.name,
+            "voices": len(engine.voices()),
+            "device": DEVICE_NAMES.get(engine.device, engine.device),
+        }
+        for engine in registry.loaded_engines()
+    ]

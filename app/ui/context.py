@@ -32,7 +32,6 @@ class AppContext:
     voices: VoiceService
     settings: settings_mod.Settings = field(default_factory=settings_mod.Settings)
     first_launch: bool = False
-    _voice_counts: dict[str, int] = field(default_factory=dict, repr=False)
     _catalogue: list[dict[str, Any]] | None = field(default=None, repr=False)
 
     @classmethod
@@ -69,15 +68,22 @@ class AppContext:
         return self._catalogue
 
     def loaded_engines(self) -> list[tuple[str, str]]:
-        """(name, what it holds) for every engine with weights in memory."""
+        """(name, what it holds and where it runs) for every engine with weights in memory."""
+        from app.services.catalog import loaded_engines
+
         held = []
-        for engine in self.synthesis.registry.engines():
-            if engine.loaded:
-                if engine.id not in self._voice_counts:
-                    self._voice_counts[engine.id] = len(engine.voices())
-                count = self._voice_counts[engine.id]
-                held.append((engine.name, f"{count} voice{'s' if count != 1 else ''} · CPU"))
+        for entry in loaded_engines(self.synthesis.registry):
+            count = entry["voices"]
+            voices = f"{count} voice{'s' if count != 1 else ''} · " if count else ""
+            held.append((entry["name"], f"{voices}{entry['device']}"))
         return held
+
+    def devices_in_use(self) -> str:
+        """The devices the loaded engines run on, for the header ("CPU", "CUDA GPU"...)."""
+        from app.services.catalog import loaded_engines
+
+        devices = dict.fromkeys(entry["device"] for entry in loaded_engines(self.synthesis.registry))
+        return " + ".join(devices) or "CPU"
 
     def close(self) -> None:
         libraries = {id(s.library): s.library for s in (self.history, self.worker_history, self.voices)}

@@ -83,7 +83,7 @@ class MainWindow(QMainWindow):
     def _build(self, sampler: MonitorSampler | None) -> None:
         c = self.context
         self.header = ResourceHeader(sampler)
-        self.header.set_device("CPU · ONNX Runtime")
+        self.header.set_device("CPU")
         self.composer = ComposerPanel()
         # The waveform (pyqtgraph, ~0.4 s to import) is built just after the window is first painted, so
         # the window appears that much sooner; a plain label holds its place until then.
@@ -404,6 +404,7 @@ class MainWindow(QMainWindow):
 
     def _show_engines(self) -> None:
         self.header.set_engines(self.context.loaded_engines())
+        self.header.set_device(self.context.devices_in_use())
 
     def show_error(self, error: JobError | str) -> None:
         show_error(self, error)

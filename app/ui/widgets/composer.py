@@ -269,6 +269,8 @@ class ComposerPanel(QWidget):
                 self.language.addItem(_language_name(code), code)
             low, high = caps["speed_range"]
             self.speed.setRange(low, high)
+        # Said before the wait, not after: "Qwen3-TTS on the CPU speaks about 8x slower than real time…"
+        self.set_status(entry.get("warning", "") if entry is not None else "")
         self._fill_voices()
 
     def _advanced_toggled(self, on: bool) -> None:
