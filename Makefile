@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
+# MLX (mlx-audio) cannot share .venv with qwen-tts (transformers 5 against 4.57): its own environment.
+MLX_VENV ?= .venv-mlx
+MLX_BIN  := $(MLX_VENV)/bin
 
-.PHONY: run test lint bench clean engines
+.PHONY: run test test-mlx lint bench clean engines
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Timbre needs Python 3.11 or newer; run: make PYTHON=python3.12")'
@@ -36,8 +39,22 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check app tests benchmarks
 	$(BIN)/ruff format --check app tests benchmarks
 
-test: lint
+test: lint $(MLX_VENV)/.installed
 	$(BIN)/python -m pytest
+	$(MLX_BIN)/python -m pytest tests/engines/mlx
+
+# Only the MLX engine tests, in their environment (on Linux with MLX's CPU build).
+test-mlx: $(MLX_VENV)/.installed $(VENV)/.installed-dev
+	$(MLX_BIN)/python -m pytest tests/engines/mlx
+
+$(MLX_BIN)/python:
+	$(PYTHON) -m venv $(MLX_VENV)
+	$(MLX_BIN)/python -m pip install --quiet --upgrade pip
+
+$(MLX_VENV)/.installed: pyproject.toml packaging/requirements-mlx.txt | $(MLX_BIN)/python
+	$(MLX_BIN)/python -m pip install --quiet -e . --no-deps
+	$(MLX_BIN)/python -m pip install --quiet -r packaging/requirements-mlx.txt
+	@touch $@
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/streaming.py --json
@@ -45,6 +62,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/export.py --json
 	$(BIN)/python benchmarks/voices.py --json
 	$(BIN)/python benchmarks/app.py --json
+	$(BIN)/python benchmarks/engines.py --json
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(MLX_VENV) .pytest_cache .ruff_cache

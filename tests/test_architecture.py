@@ -47,6 +47,12 @@ HEAVY = {
     "av",
     "pyloudnorm",
     "scipy",
+    "qwen_tts",
+    "TTS",
+    "kokoro",
+    "transformers",
+    "mlx",
+    "mlx_audio",
 }
 
 QT = {"PySide6", "pyqtgraph"}

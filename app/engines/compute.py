@@ -41,10 +41,18 @@ def is_apple_silicon() -> bool:
     return platform.system() == "Darwin" and platform.machine() == "arm64"
 
 
+def mlx_usable() -> bool:
+    """MLX installed and runnable: Apple Silicon, or anywhere with ``TIMBRE_MLX_ANY_PLATFORM=1`` (its slow
+    CPU build, which the tests use on Linux)."""
+    if importlib.util.find_spec("mlx") is None:
+        return False
+    return is_apple_silicon() or os.environ.get("TIMBRE_MLX_ANY_PLATFORM", "").strip() == "1"
+
+
 def present_devices() -> tuple[str, ...]:
     """The devices usable by torch or MLX on this machine, best first (the CPU is always there)."""
     found: list[str] = []
-    if is_apple_silicon() and importlib.util.find_spec("mlx") is not None:
+    if mlx_usable():
         found.append("mlx")
     if importlib.util.find_spec("torch") is not None:
         import torch

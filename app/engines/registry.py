@@ -55,6 +55,20 @@ def _kokoro_torch() -> Engine:
     return KokoroTorchEngine()
 
 
+def _mlx(class_name: str, module: str = "app.engines.mlx_engine") -> Callable[[], Engine]:
+    def make() -> Engine:
+        import importlib
+
+        engine_class = getattr(importlib.import_module(module), class_name)
+        return (
+            engine_class(size=_qwen_size())
+            if "Qwen3" in class_name and "Design" not in class_name
+            else engine_class()
+        )
+
+    return make
+
+
 def _qwen_size() -> str:
     """0.6B unless the user chose 1.7B (``TIMBRE_QWEN_SIZE``): 0.6B is the one fast enough off a GPU."""
     import os
@@ -71,6 +85,27 @@ DEFAULT_FACTORIES: dict[str, Callable[[], Engine]] = {
     "xtts": _xtts,
     "kokoro-torch": _kokoro_torch,
 }
+MLX_FACTORIES: dict[str, Callable[[], Engine]] = {
+    "qwen3-mlx": _mlx("MlxQwen3Engine"),
+    "qwen3-clone-mlx": _mlx("MlxQwen3CloneEngine"),
+    "qwen3-design-mlx": _mlx("MlxQwen3DesignEngine"),
+    "kokoro-mlx": _mlx("MlxKokoroEngine", "app.engines.mlx_kokoro_engine"),
+}
+"""The MLX engines: listed only where MLX can run (Apple Silicon), so nobody else sees four greyed-out
+engines they can never use."""
+
+
+def default_factories() -> dict[str, Callable[[], Engine]]:
+    """Every engine for this machine: on Apple Silicon the MLX ones come first, as the fast path."""
+    import os
+
+    from app.engines.compute import is_apple_silicon
+
+    if is_apple_silicon() or os.environ.get("TIMBRE_MLX_ANY_PLATFORM", "").strip() == "1":
+        return {**MLX_FACTORIES, **DEFAULT_FACTORIES}
+    return dict(DEFAULT_FACTORIES)
+
+
 """Engine id -> factory, in the order engines are searched for a voice (the default engine first)."""
 
 DEFAULT_ENGINE = "piper"
@@ -107,7 +142,7 @@ class Registry:
         memory_budget: int | None = None,
         available_memory: Callable[[], int] = _available_memory,
     ) -> None:
-        self._factories = dict(factories or DEFAULT_FACTORIES)
+        self._factories = dict(factories or default_factories())
         self._engines: dict[str, Engine] = {}
         self._lock = threading.Lock()
         self.memory_budget = memory_budget
@@ -156,12 +191,20 @@ class Registry:
         return engine, resolved
 
     def _find_voice(self, voice: str) -> tuple[Engine, str]:
+        """The first engine that has the voice and can run now; else the first that has it (whose error
+        then says what to install)."""
         suggestions: list[str] = []
+        found: list[tuple[Engine, str]] = []
         for engine in self.engines():
             try:
-                return engine, engine.resolve_voice(voice)
+                found.append((engine, engine.resolve_voice(voice)))
             except VoiceNotFoundError as exc:
                 suggestions.extend(exc.suggestions)
+        for engine, resolved in found:
+            if engine.availability().ok:
+                return engine, resolved
+        if found:
+            return found[0]
         raise VoiceNotFoundError(voice, difflib.get_close_matches(voice, suggestions, n=3, cutoff=0.0)[:3])
 
     def footprint(self, engine: Engine) -> int:
