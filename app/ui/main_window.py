@@ -62,6 +62,9 @@ class MainWindow(QMainWindow):
         self.context = context
         self.lane = lane if lane is not None else InferenceLane(self, "inference")
         self.io_lane = io_lane if io_lane is not None else InferenceLane(self, "io")
+        # Downloads get their own lane: gigabytes on "io" would hold up every export meanwhile.
+        self.models_lane = InferenceLane(self, "models")
+        self._models_dialog: Any = None
         self.playback = playback if playback is not None else PlaybackController(parent=self)
         self.generation = GenerationController(self.lane, context.synthesis, context.worker_history, self)
         self.exporter = Exporter(self, self.io_lane, context)
@@ -170,6 +173,7 @@ class MainWindow(QMainWindow):
         self._action(file, "Import Voice…", self.voices_panel.import_profile)
         file.addSeparator()
         self._action(file, "Install Offline Voices…", self.install_voices)
+        self._action(file, "Models…", self.open_models, QKeySequence("Ctrl+Shift+M"))
         prefs = self._action(file, "Settings…", self.open_preferences, QKeySequence.StandardKey.Preferences)
         prefs.setMenuRole(QAction.MenuRole.PreferencesRole)
         file.addSeparator()
@@ -369,6 +373,19 @@ class MainWindow(QMainWindow):
             self.exporter.export_track(track, start, end)
 
     # --- other windows ------------------------------------------------------------------------------
+    def open_models(self) -> None:
+        """The Models window, built once and kept: reopening shows the state of a download it started."""
+        if self._models_dialog is None:
+            from app.services.models import ModelService
+            from app.ui.dialogs.models import ModelsDialog
+
+            self._models_dialog = ModelsDialog(ModelService(), self.models_lane, self)
+            self._models_dialog.modelsChanged.connect(self._voices_installed)
+            self._models_dialog.statusMessage.connect(self._say)
+        self._models_dialog.show()
+        self._models_dialog.raise_()
+        self._models_dialog.activateWindow()
+
     def open_preferences(self) -> None:
         from app.ui.dialogs.preferences import PreferencesDialog
 
@@ -436,7 +453,9 @@ class MainWindow(QMainWindow):
         self.generation.stop()
         self.lane.cancel_all()
         self.io_lane.cancel_all()
+        self.models_lane.cancel_all()
         self.header.stop()
         self.playback.close()
         self.lane.wait(10_000)
         self.io_lane.wait(10_000)
+        self.models_lane.wait(10_000)

@@ -162,3 +162,16 @@ def test_regenerate_from_the_history_streams_a_new_take(qtbot, window):
     again = window.context.history.list()[0]
     assert again.params["regenerated_from"] == first.id and again.text == first.text
     assert window.playback.track.finished and abs(window.playback.track.duration - again.duration) < 0.01
+
+
+def test_shift_ctrl_m_opens_the_models_window(window, qtbot):
+    qtbot.keyClick(
+        window, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
+    dialog = window._models_dialog
+    assert dialog is not None and dialog.isVisible()
+    dialog.select("xtts-v2")
+    assert dialog.selected_id() == "xtts-v2"
+    dialog.close()
+    window.open_models()  # built once, kept: reopening shows the same window
+    assert window._models_dialog is dialog and dialog.isVisible()
