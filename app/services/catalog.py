@@ -25,6 +25,8 @@ def catalogue(registry: Registry | None = None) -> list[dict[str, Any]]:
                 "capabilities": caps,
                 "voices": [dataclasses.asdict(v) for v in engine.voices()],
                 "warning": engine.slow_warning() if state.ok else "",
+                # where its weights come from (the model manager); empty for the offline engines
+                "models": list(engine.model_ids),
             }
         )
     return result

@@ -242,7 +242,8 @@ class MainWindow(QMainWindow):
         self.composer.speed.setValue(s.speed)
         if self.context.first_launch and not self.composer.text.toPlainText():
             self.composer.text.setPlainText(WELCOME)
-        missing = [e["name"] for e in self.context.catalogue() if not e["available"]]
+        # Only the offline engines are expected to be here; the cloning engines are optional downloads.
+        missing = [e["name"] for e in self.context.catalogue() if not e["available"] and not e.get("models")]
         if missing:
             self._say(
                 f"{', '.join(missing)} is not installed yet: File ▸ Install Offline Voices… fetches it."

@@ -269,8 +269,10 @@ class ComposerPanel(QWidget):
                 self.language.addItem(_language_name(code), code)
             low, high = caps["speed_range"]
             self.speed.setRange(low, high)
-        # Said before the wait, not after: "Qwen3-TTS on the CPU speaks about 8x slower than real time…"
-        self.set_status(entry.get("warning", "") if entry is not None else "")
+        # Said before the wait, not after; the whole sentence is in the tooltip.
+        warning = entry.get("warning", "") if entry is not None else ""
+        self.set_status("⚠ Slower than real time here" if warning else "")
+        self.status.setToolTip(warning)
         self._fill_voices()
 
     def _advanced_toggled(self, on: bool) -> None:
