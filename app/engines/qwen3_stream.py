@@ -2,11 +2,11 @@
 
 The talker produces one codec frame (one code per codebook, 12.5 frames a second) per generation step.
 We wrap the talker's ``forward`` to catch each step's frame as it is made and, every few frames, decode
-the new frames with the codec's causal decoder, giving it the previous frames as left context exactly
-as the package's own ``chunked_decode`` does. The pieces therefore join into the same waveform that the
-offline call returns (tests check this). Everything that touches torch runs on one thread (the
-generation thread); the caller's thread only takes finished pieces from a queue, so a cancel or a
-consumer that stops early is handled by raising inside the next step.
+the new frames with the codec's causal decoder, giving it the previous frames as left context. The
+pieces therefore join into the waveform that the offline call returns, to float rounding (tests check).
+Everything that touches torch runs on one thread (the generation thread); the caller's thread only
+takes finished pieces from a queue, so a cancel or a consumer that stops early is handled by raising
+inside the next step.
 """
 
 from __future__ import annotations
@@ -25,8 +25,10 @@ from app.core.models import CancelToken
 
 logger = logging.getLogger(__name__)
 
-LEFT_CONTEXT_FRAMES = 25
-"""Frames of left context the decoder gets, the same as qwen-tts's own ``chunked_decode``."""
+LEFT_CONTEXT_FRAMES = 72
+"""Frames of left context each piece is decoded with: the codec decoder is causal and its transformer
+attends 72 steps back, so pieces join into the offline audio (qwen-tts's own ``chunked_decode`` gives
+only 25 frames between its 300-frame chunks)."""
 FIRST_PIECE_FRAMES = 4
 """The first piece is decoded after this many frames (0.32 s of audio), for fast first audio."""
 PIECE_FRAMES = 12

@@ -50,6 +50,20 @@ def speak(tts, /, **fields) -> list[np.ndarray]:
     return [piece.samples for piece in tts.synthesize(SynthesisRequest(**fields), CancelToken())]
 
 
+def assert_same_audio(streamed: np.ndarray, offline: np.ndarray) -> None:
+    """The stream joins into the offline audio: same length, every sample within 1% of the peak.
+
+    Not bit for bit: each piece is decoded with 72 frames of left context (the decoder's attention
+    window) where the offline call saw the whole utterance, and different shapes round differently.
+    """
+    peak = float(np.abs(offline).max())  # the tiny random codec speaks very quietly, hence relative
+    assert peak > 0 and len(streamed) == len(offline)
+    worst = float(np.abs(streamed - offline).max()) / peak
+    assert worst < 0.01, f"streamed audio strays {worst:.2%} of the peak from the offline audio"
+    # with the whole history as context (the first frames) it is the same up to float rounding
+    np.testing.assert_allclose(streamed[: 72 * 1920], offline[: 72 * 1920], rtol=0, atol=1e-5 * peak)
+
+
 def test_unavailable_until_the_weights_are_installed(tmp_path: Path, qwen_hub: Hub):
     missing = Qwen3PresetEngine(hub=Hub(tmp_path / "empty"))
     state = missing.availability()
@@ -88,9 +102,7 @@ def test_streamed_audio_equals_the_offline_call(preset: Qwen3PresetEngine):
     )
     assert rate == 24000
     assert len(streamed) == len(offline[0])
-    peak = np.abs(offline[0]).max()  # the tiny random codec speaks very quietly
-    assert peak > 0
-    np.testing.assert_allclose(streamed, offline[0], rtol=1e-4, atol=1e-4 * peak)
+    assert_same_audio(streamed, offline[0])
 
 
 def test_same_seed_same_audio_other_seed_other_audio(preset: Qwen3PresetEngine):
@@ -178,9 +190,7 @@ def test_clone_streaming_equals_offline_with_the_reference_as_context(clone, ref
         text=request.text, language="Auto", voice_clone_prompt=items, **clone._generation_kwargs(request)
     )
     assert len(streamed) == len(offline[0])
-    peak = np.abs(offline[0]).max()  # the tiny random codec speaks very quietly
-    assert peak > 0
-    np.testing.assert_allclose(streamed, offline[0], rtol=1e-4, atol=1e-4 * peak)
+    assert_same_audio(streamed, offline[0])
 
 
 def test_clone_without_transcript_uses_the_speaker_embedding(clone: Qwen3CloneEngine, reference: Reference):
