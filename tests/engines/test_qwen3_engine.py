@@ -224,3 +224,18 @@ def test_wrong_checkpoint_kind_is_refused(tmp_path: Path, tiny_qwen_checkpoints:
     with pytest.raises(EngineUnavailableError, match="'base' model, not 'custom_voice'"):
         engine.load()
     assert not engine.loaded
+
+
+def test_a_long_stream_past_the_context_window_still_equals_the_offline_call(qwen_runaway):
+    request = SynthesisRequest(text="Hello world, again and again.", voice="ryan", seed=13, max_seconds=12.0)
+    streamed = np.concatenate(speak(qwen_runaway, **request.__dict__))
+    seed_everything(13)
+    offline, _ = qwen_runaway._model.generate_custom_voice(
+        text=request.text,
+        speaker="ryan",
+        language="Auto",
+        instruct="",
+        **qwen_runaway._generation_kwargs(request),
+    )
+    assert len(streamed) == 149 * 1920  # 150 steps: twice the 72-frame context window
+    assert_same_audio(streamed, offline[0])
