@@ -91,7 +91,11 @@ def test_progress_on_stderr_for_long_text(tmp_path, capsys):
 def test_voices_json_lists_engines_and_offline_state(capsys):
     assert main(["voices", "--json"]) == 0
     engines = {e["id"]: e for e in json.loads(capsys.readouterr().out)}
-    assert set(engines) == {"piper", "kokoro"}
+    assert {"piper", "kokoro", "qwen3", "qwen3-clone", "qwen3-design", "xtts", "kokoro-torch"} <= set(engines)
+    for optional in ("qwen3", "qwen3-clone", "xtts", "kokoro-torch"):  # weights not downloaded here
+        state = engines[optional]
+        assert not state["available"] and "timbre models download" in state["reason"]
+        assert state["models"], "the model-manager entries it needs are named"
     assert engines["piper"]["available"] and engines["piper"]["default_voice"] == "joe"
     kokoro_voices = {v["id"]: v for v in engines["kokoro"]["voices"]}
     assert len(kokoro_voices) >= 54 and kokoro_voices["af_heart"]["available"]

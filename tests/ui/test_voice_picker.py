@@ -239,7 +239,8 @@ def test_choices_from_the_real_catalogue(qtbot) -> None:
     texts = [picker.itemText(row) for row in range(picker.count())]
     assert texts[0] == BUILT_IN and YOURS in texts
     for engine in engines:
-        assert engine["name"] in texts  # a heading per engine
+        if engine["voices"]:  # a heading per engine that has built-in voices (cloning engines have none)
+            assert engine["name"] in texts
     assert not picker.is_selectable_row(texts.index(YOURS))
     if grandpa.available:
         assert picker.select("profile:7")
