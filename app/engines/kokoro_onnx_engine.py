@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import importlib.util
 import logging
 from collections.abc import Callable, Iterator
@@ -10,11 +9,18 @@ from typing import Any
 
 import numpy as np
 
-from app.core.errors import EngineUnavailableError, TimbreError, VoiceNotFoundError
+from app.core.errors import EngineUnavailableError, TimbreError
 from app.core.models import AudioChunk, CancelToken, Capabilities, SynthesisRequest, VoiceInfo
 from app.engines import kokoro_assets
 from app.engines.base import Availability, Engine
-from app.engines.kokoro_voices import CJK, LANGUAGES, OFFICIAL_VOICES, describe_voice, parse_blend
+from app.engines.kokoro_voices import (
+    LANGUAGES,
+    OFFICIAL_VOICES,
+    describe_voice,
+    own_language,
+    parse_blend,
+    resolve_blend,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -74,16 +80,7 @@ class KokoroOnnxEngine(Engine):
         """Accept single voices and blends; every name in a blend must exist."""
         if not voice:
             return self.default_voice
-        known = self._installed_voice_ids() or list(OFFICIAL_VOICES)
-        lowered = {v.lower(): v for v in known}
-        resolved = []
-        for name, weight in parse_blend(voice):
-            if name.lower() not in lowered:
-                raise VoiceNotFoundError(name, difflib.get_close_matches(name, known, n=3, cutoff=0.5))
-            resolved.append((lowered[name.lower()], weight))
-        if len(resolved) == 1:
-            return resolved[0][0]
-        return ",".join(f"{name}:{weight:.4g}" for name, weight in resolved)
+        return resolve_blend(voice, self._installed_voice_ids() or list(OFFICIAL_VOICES))
 
     def _load(self) -> None:
         from kokoro_onnx import Kokoro
@@ -121,11 +118,7 @@ class KokoroOnnxEngine(Engine):
         characters reads it as English (Kokoro's Japanese and Chinese voices speak English well)."""
         if requested:
             return requested
-        first = parse_blend(self.resolve_voice(voice))[0][0]
-        lang = LANGUAGES.get(first[:1], ("en-us", ""))[0]
-        if lang in ("ja", "cmn") and text and not CJK.search(text):
-            return "en-us"
-        return lang
+        return own_language(self.resolve_voice(voice), text)
 
     def _japanese_reader(self) -> Callable[[str], str]:
         """Japanese text -> Kokoro phonemes (pyopenjtalk readings, misaki's romaniser), loaded lazily."""

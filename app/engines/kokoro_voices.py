@@ -64,3 +64,31 @@ def describe_voice(voice_id: str) -> tuple[str, str, str]:
     lang_code, lang_name = LANGUAGES.get(prefix[:1], ("en-us", "English"))
     gender = {"f": "female", "m": "male"}.get(prefix[1:2], "")
     return f"{short.replace('_', ' ').title()} ({lang_name}, {gender})", lang_code, gender
+
+
+def resolve_blend(voice: str, known: list[str]) -> str:
+    """A voice or blend (``af_heart:0.7,am_michael:0.3``) with every name checked against ``known``
+    (case-insensitive) and the weights normalised; unknown names raise with close matches."""
+    import difflib
+
+    from app.core.errors import VoiceNotFoundError
+
+    lowered = {v.lower(): v for v in known}
+    resolved = []
+    for name, weight in parse_blend(voice):
+        if name.lower() not in lowered:
+            raise VoiceNotFoundError(name, difflib.get_close_matches(name, known, n=3, cutoff=0.5))
+        resolved.append((lowered[name.lower()], weight))
+    if len(resolved) == 1:
+        return resolved[0][0]
+    return ",".join(f"{name}:{weight:.4g}" for name, weight in resolved)
+
+
+def own_language(resolved_voice: str, text: str = "") -> str:
+    """The language of a (resolved) voice or blend's first voice; a Japanese or Chinese voice given text
+    without kana or ideographs reads it as English (Kokoro's CJK voices speak English well)."""
+    first = parse_blend(resolved_voice)[0][0]
+    lang = LANGUAGES.get(first[:1], ("en-us", ""))[0]
+    if lang in ("ja", "cmn") and text and not CJK.search(text):
+        return "en-us"
+    return lang

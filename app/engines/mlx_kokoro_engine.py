@@ -10,7 +10,6 @@ installs both work. The vocoder draws random phase and noise from MLX's generato
 
 from __future__ import annotations
 
-import difflib
 import importlib.util
 import logging
 from collections.abc import Iterator
@@ -26,7 +25,14 @@ from app.engines.base import Availability, Engine
 from app.engines.compute import DeviceChoice, free_accelerator_memory
 from app.engines.hub import Hub, default_hub
 from app.engines.kokoro_torch_engine import MAX_PHONEMES, Reader, kokoro_language, make_reader, split_phonemes
-from app.engines.kokoro_voices import CJK, LANGUAGES, OFFICIAL_VOICES, describe_voice, parse_blend
+from app.engines.kokoro_voices import (
+    LANGUAGES,
+    OFFICIAL_VOICES,
+    describe_voice,
+    own_language,
+    parse_blend,
+    resolve_blend,
+)
 from app.engines.mlx_support import (
     DEVICES,
     load_mlx_model,
@@ -134,27 +140,14 @@ class MlxKokoroEngine(Engine):
         """Single voices and blends (``af_heart:0.7,am_michael:0.3``); every name must exist."""
         if not voice:
             return self.default_voice
-        known = self._installed_voice_ids() or list(OFFICIAL_VOICES)
-        lowered = {v.lower(): v for v in known}
-        resolved = []
-        for name, weight in parse_blend(voice):
-            if name.lower() not in lowered:
-                raise VoiceNotFoundError(name, difflib.get_close_matches(name, known, n=3, cutoff=0.5))
-            resolved.append((lowered[name.lower()], weight))
-        if len(resolved) == 1:
-            return resolved[0][0]
-        return ",".join(f"{name}:{weight:.4g}" for name, weight in resolved)
+        return resolve_blend(voice, self._installed_voice_ids() or list(OFFICIAL_VOICES))
 
     def language_for(self, voice: str, requested: str | None, text: str = "") -> str:
         """As asked, else the voice's own language; a Japanese or Chinese voice given text without kana or
         ideographs reads it as English."""
         if requested:
             return kokoro_language(requested)
-        first = parse_blend(self.resolve_voice(voice))[0][0]
-        lang = LANGUAGES.get(first[:1], ("en-us", ""))[0]
-        if lang in ("ja", "cmn") and text and not CJK.search(text):
-            return "en-us"
-        return lang
+        return own_language(self.resolve_voice(voice), text)
 
     def reader(self, language: str) -> Reader:
         if language not in self._readers:
