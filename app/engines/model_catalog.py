@@ -103,6 +103,28 @@ CATALOG: dict[str, ModelSpec] = {
             licence_url=_APACHE[1],
             memory_bytes=int(0.6 * GB),
         ),
+        ModelSpec(
+            id="nllb-200-distilled-600m",
+            engine="nllb",
+            repo="facebook/nllb-200-distilled-600M",
+            description="NLLB-200 distilled 600M: translates narration between 200 languages",
+            # main has only the pickle weights (model.safetensors sits in an unmerged pull request); the
+            # fast tokenizer reads tokenizer.json, so sentencepiece.bpe.model is not needed.
+            files=(
+                "config.json",
+                "generation_config.json",
+                "pytorch_model.bin",
+                "tokenizer.json",
+                "tokenizer_config.json",
+                "special_tokens_map.json",
+            ),
+            required=("config.json", "pytorch_model.bin", "tokenizer.json"),
+            size_bytes=int(2.48 * GB),
+            licence="Creative Commons Attribution-NonCommercial 4.0",
+            licence_url="https://creativecommons.org/licenses/by-nc/4.0/",
+            commercial_use=False,
+            memory_bytes=int(2.5 * GB),
+        ),
     )
 }
 
