@@ -63,6 +63,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/voices.py --json
 	$(BIN)/python benchmarks/app.py --json
 	$(BIN)/python benchmarks/engines.py --json
+	$(BIN)/python benchmarks/narrate.py --json
 
 clean:
 	rm -rf $(VENV) $(MLX_VENV) .pytest_cache .ruff_cache

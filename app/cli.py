@@ -257,6 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
     from app.cli_models import add_models_parser
 
     add_models_parser(sub)
+    from app.cli_narrate import add_narrate_parser
+
+    add_narrate_parser(sub)
     return parser
 
 

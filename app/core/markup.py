@@ -49,9 +49,9 @@ _EMPHASIS = re.compile(r"\*{1,3}(?=\S)|(?<=\S)\*{1,3}|(?<!\w)_{1,3}(?=\S)|(?<=\S
 _BACKSLASH = re.compile(r"\\(?=[!-/:-@\[-`{-~])")
 _DASH = re.compile(r"(?<!\S)-{1,3}(?!\S)|(?<=\w)-{2,3}(?=\w)")
 _SPACE_PUNCT = re.compile(r" ([.,;:!?])(?= |$)")
-_LIST_ITEM = re.compile(r"\s*(?:[-*+•]|(\d{1,3})[.)])\s+(.*)")
+LIST_ITEM = re.compile(r"\s*(?:[-*+•]|(\d{1,3})[.)])\s+(.*)")
 _TASK_BOX = re.compile(r"\[[ xX]\]\s+")
-_REF_DEF = re.compile(r"\s*\[[^\[\]]+\]:\s*\S")
+REF_DEF = re.compile(r"\s*\[[^\[\]]+\]:\s*\S")
 
 
 def _char_table(text: str) -> dict[int, str | None]:
@@ -143,7 +143,7 @@ def _terminate(text: str, capitalise: bool = False) -> str:
     return text + ("。" if unicodedata.east_asian_width(core[-1]) in "WF" else ".")
 
 
-def _unquote(line: str) -> str:
+def unquote(line: str) -> str:
     """``line`` without leading whitespace and blockquote markers (``> > text`` -> ``text``)."""
     line = line.lstrip()
     while line.startswith(">"):
@@ -151,7 +151,7 @@ def _unquote(line: str) -> str:
     return line
 
 
-def _fence(line: str) -> tuple[str, bool] | None:
+def fence(line: str) -> tuple[str, bool] | None:
     """(fence such as "````", bare?) when ``line`` opens or closes a ``` or ~~~ code block, else None. A
     bare fence ``f`` closes an opening fence ``o`` exactly when ``f.startswith(o)``."""
     stripped = line.strip()
@@ -163,7 +163,7 @@ def _fence(line: str) -> tuple[str, bool] | None:
     return stripped[: len(stripped) - len(info)], not info.strip()
 
 
-def _atx_heading(line: str) -> str | None:
+def atx_heading(line: str) -> str | None:
     """The title of a ``# Title`` heading (closing hashes removed), or None when ``line`` is not one."""
     stripped = line.strip()
     level = len(stripped) - len(stripped.lstrip("#"))
@@ -174,13 +174,13 @@ def _atx_heading(line: str) -> str | None:
     return trimmed.strip() if not trimmed or trimmed[-1].isspace() else body
 
 
-def _rule_char(stripped: str) -> str | None:
+def rule_char(stripped: str) -> str | None:
     """The character of a horizontal rule or setext underline (``---``, ``***``, ``===``), else None."""
     compact = stripped.replace(" ", "")
     return compact[0] if len(compact) >= 3 and compact[0] in "-*_=" and len(set(compact)) == 1 else None
 
 
-def _is_table_separator(stripped: str) -> bool:
+def is_table_separator(stripped: str) -> bool:
     """True for the ``|---|:---:|`` line under a table header."""
     return "|" in stripped and "-" in stripped and not set(stripped) - set("|-: ")
 
@@ -191,9 +191,9 @@ def _blocks(lines: list[str]) -> list[str]:
     # Longest closing fence of each kind after each line, so an unclosed fence is known without rescanning.
     longest_after: list[dict[str, int]] = [{}] * count
     for index in range(count - 1, 0, -1):
-        fence, seen = _fence(_unquote(lines[index])), longest_after[index]
-        if fence and fence[1] and len(fence[0]) > seen.get(fence[0][0], 0):
-            seen = {**seen, fence[0][0]: len(fence[0])}
+        closing, seen = fence(unquote(lines[index])), longest_after[index]
+        if closing and closing[1] and len(closing[0]) > seen.get(closing[0][0], 0):
+            seen = {**seen, closing[0][0]: len(closing[0])}
         longest_after[index - 1] = seen
 
     paragraphs: list[str] = []
@@ -219,23 +219,23 @@ def _blocks(lines: list[str]) -> list[str]:
 
     index = 0
     while index < count:
-        line = _unquote(lines[index])
+        line = unquote(lines[index])
         stripped = line.strip()
         index += 1
-        fence = _fence(line) if stripped else None
+        opening = fence(line) if stripped else None
         if not stripped:
             flush_paragraph()
-        elif fence and longest_after[index - 1].get(fence[0][0], 0) >= len(fence[0]):
+        elif opening and longest_after[index - 1].get(opening[0][0], 0) >= len(opening[0]):
             flush_paragraph()
-            while not ((end := _fence(_unquote(lines[index]))) and end[1] and end[0].startswith(fence[0])):
+            while not ((end := fence(unquote(lines[index]))) and end[1] and end[0].startswith(opening[0])):
                 index += 1
             index += 1
             paragraphs.append("Code sample omitted.")
-        elif (title := _atx_heading(line)) is not None:
+        elif (title := atx_heading(line)) is not None:
             flush_paragraph()
             if title := _inline(title):
                 paragraphs.append(_terminate(title))
-        elif rule := _rule_char(stripped):
+        elif rule := rule_char(stripped):
             if rule in "=-" and piece and kind == "text" and not parts:  # setext heading underline
                 title, piece = _inline(" ".join(piece)), []
                 parts.append(_terminate(title) if title else "")
@@ -244,15 +244,15 @@ def _blocks(lines: list[str]) -> list[str]:
             stripped[0] == "|"
             or stripped[-1] == "|"
             or kind == "row"
-            or (index < count and _is_table_separator(lines[index].strip()))
+            or (index < count and is_table_separator(lines[index].strip()))
         ):
-            if not _is_table_separator(stripped):
+            if not is_table_separator(stripped):
                 flush_piece()
                 cells = (cell.strip() for cell in stripped.strip("|").split("|"))
                 piece, kind = [", ".join(cell for cell in cells if cell)], "row"
-        elif _REF_DEF.match(line):
+        elif REF_DEF.match(line):
             continue
-        elif (item := _LIST_ITEM.match(line)) and (
+        elif (item := LIST_ITEM.match(line)) and (
             item.group(1) in (None, "1") or kind != "text" or not piece
         ):
             # A numbered line other than "1." inside running text is prose ("...in\n3. days"), not a list.
