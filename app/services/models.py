@@ -37,10 +37,13 @@ def size_text(nbytes: float) -> str:
 
 
 def _row(status: ModelStatus) -> dict[str, Any]:
+    from app.engines.translation import translator_ids
+
     spec = status.spec
     return {
         "id": spec.id,
         "engine": spec.engine,
+        "used_by": "translation" if spec.engine in translator_ids() else f"{spec.engine} engine",
         "repo": spec.repo,
         "description": spec.description,
         "size_bytes": spec.size_bytes,

@@ -126,7 +126,7 @@ class ModelsDialog(QDialog):
     # --- building -------------------------------------------------------------------------------------
     def _build(self) -> None:
         intro = _label("Models folder", quiet=True)
-        intro.setText(f"Weights for the voice-cloning engines, kept in {self.service.folder}.")
+        intro.setText(f"Weights for the voice engines and the translator, kept in {self.service.folder}.")
 
         tree = self.tree = QTreeWidget()
         tree.setHeaderLabels(COLUMNS)
@@ -283,7 +283,7 @@ class ModelsDialog(QDialog):
             self.licence.setText("")
         else:
             self.title.setText(row["description"])
-            meta = [row["id"], f"{row['engine']} engine", f"about {row['size']} to download"]
+            meta = [row["id"], row["used_by"], f"about {row['size']} to download"]
             if row["memory_bytes"]:
                 meta.append(f"needs about {size_text(row['memory_bytes'])} of memory")
             self.meta.setText(" · ".join(meta))
