@@ -88,6 +88,8 @@ def cmd_narrate(args: argparse.Namespace) -> int:
     narrator = Narrator(options, queue=_queue(args.play, recorder), on_utterance=_Shower(args.quiet))
     request = narrator.prepare()  # every error in plain words before a line is read
     if not args.quiet:
+        for warning in narrator.warnings:
+            sys.stderr.write(f"Note: {warning}\n")
         translator = narrator.translator
         via = f", translated to {args.translate_to} by {translator.name}" if translator else ""
         source = args.follow or "standard input"

@@ -11,8 +11,9 @@ soon as it is known to be complete. Translation and synthesis run in their own s
 (the app passes its inference lane for synthesis), so engines are only touched from one thread.
 Playback is gap-free: a sentence made before the previous one ends follows it after a sentence pause.
 
-A new assistant message either queues behind what is being said or interrupts it (``on_new="interrupt"``),
-which drops every sentence of older messages not yet heard. :meth:`Narrator.stop` (Ctrl+C) stops at once.
+A new assistant message either queues behind what is being said or interrupts it (``on_new="interrupt"``)
+with its first words, which drops every sentence of older messages not yet heard. :meth:`Narrator.stop`
+(Ctrl+C) stops at once.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from typing import Any, BinaryIO, Literal
 import numpy as np
 
 from app.core import audio as audio_ops
-from app.core.agent_stream import AgentStreamParser, BlockEnd, MessageStart, TextPiece, TurnEnd
+from app.core.agent_stream import AgentStreamParser, BlockEnd, TextPiece, TurnEnd
 from app.core.errors import CancelledError, TimbreError
 from app.core.models import CancelToken, SynthesisRequest
 from app.core.segmenter import SpeechSegmenter
@@ -185,6 +186,8 @@ class Narrator:
         self.summary = NarrationSummary()
         self.translator: Any = None
         self._pair = ("en", "en")
+        self.warnings: list[str] = []
+        """Plain sentences worth showing before narration starts (a voice in the wrong language)."""
         self._request: SynthesisRequest | None = None
         self._generation = 0
         self._cancel = CancelToken()
@@ -209,12 +212,18 @@ class Narrator:
             self._pair = (source, target)
             if not voice:
                 engine, voice = voice_for_language(self.service, target, engine)
-                language = language or None
         request = SynthesisRequest(
             text="Ready.", voice=voice, engine=engine, speed=options.speed, language=language
         )
         engine_obj, resolved, _ = self.service.prepare(request)
         self._request = dataclasses.replace(request, voice=resolved, engine=engine_obj.id)
+        if options.translate_to:
+            spoken = language or next((v.language for v in engine_obj.voices() if v.id == resolved), "")
+            if spoken and spoken.lower().split("-")[0] != self._pair[1].split("-")[0]:
+                self.warnings.append(
+                    f"The voice {resolved} speaks {spoken}, so the translation will sound foreign; "
+                    "leave out --voice to use a voice of that language."
+                )
         return self._request
 
     # --- running -------------------------------------------------------------------------------------------
@@ -343,12 +352,13 @@ class Narrator:
             line, at = item
             self.summary.lines += 1
             for event in parser.feed(line):
-                if isinstance(event, MessageStart):
+                if isinstance(event, TextPiece):
+                    # A newer message interrupts with its first words, not when it starts: an agent's
+                    # message may hold only a tool call, which should not cut off what is being said.
                     if current and event.message != current and self.options.on_new == "interrupt":
                         self._interrupt()
-                        messages.clear()
+                        messages = {m: t for m, t in messages.items() if m == event.message}
                     current = event.message
-                elif isinstance(event, TextPiece):
                     text = messages.setdefault(event.message, _MessageText(self.options.code))
                     await release(event.message, text.feed(event.text, at))
                 elif isinstance(event, BlockEnd):

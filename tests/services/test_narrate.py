@@ -200,3 +200,26 @@ def test_translated_narration_speaks_portuguese_in_a_portuguese_voice(service) -
     assert summary.spoken == expected
     assert [u.source for u in summary.utterances] == ["The tests pass now.", "I fixed the bug in the parser."]
     assert all(u.translate_seconds > 0 for u in summary.utterances)
+
+
+def test_a_message_with_only_a_tool_call_does_not_interrupt(service) -> None:
+    narrator = make(service, speed=4.0, on_new="interrupt")
+    first_said = threading.Event()
+    narrator.on_utterance = lambda kind, u: first_said.set() if kind == "started" else None
+
+    def source() -> Iterator[bytes]:
+        yield assistant("msg_A", "One sentence here. And a second one.")
+        first_said.wait(10)
+        yield event("assistant", message={"id": "msg_T", "content": [{"type": "tool_use", "name": "Bash"}]})
+
+    summary = narrator.run(source())
+    assert summary.spoken == ["One sentence here.", "And a second one."] and summary.interrupted == 0
+
+
+def test_a_voice_that_does_not_speak_the_target_language_is_warned_about(service) -> None:
+    narrator = make(service, translate_to="pt")  # joe speaks English
+    narrator.prepare()
+    assert narrator.warnings == [
+        "The voice joe speaks en-us, so the translation will sound foreign; "
+        "leave out --voice to use a voice of that language."
+    ]
