@@ -250,6 +250,9 @@ class Narrator:
             )
             stages.insert(1, self._translate_stage(text_q, synth_q))
         self._tasks = [asyncio.ensure_future(stage) for stage in stages]
+        if self._stop.is_set():  # stopped while starting up
+            for task in self._tasks:
+                task.cancel()
         try:
             await asyncio.gather(*self._tasks)
             if not self._stop.is_set():
@@ -337,21 +340,35 @@ class Narrator:
                 self._tell("released", utterance)
                 await text_q.put(utterance)
 
+        def safely(message: str, step: Callable[..., list[tuple[str, float]]], *args: Any) -> list:
+            """One segmenter step; a failure passes the rest of that message over, never the narration."""
+            try:
+                return step(*args)
+            except Exception:  # noqa: BLE001
+                logger.exception("Could not prepare the agent's text for speech; its message is passed over")
+                messages.pop(message, None)
+                return []
+
         while True:
             idle = self.options.idle_flush if any(m.segmenter.pending for m in messages.values()) else None
             try:
                 item = await asyncio.wait_for(line_q.get(), idle) if idle else await line_q.get()
             except TimeoutError:
-                for message, text in messages.items():
-                    await release(message, text.idle())
+                for message, text in list(messages.items()):
+                    await release(message, safely(message, text.idle))
                 continue
             if item is _END:
-                for message, text in messages.items():
-                    await release(message, text.flush())
+                for message, text in list(messages.items()):
+                    await release(message, safely(message, text.flush))
                 break
             line, at = item
             self.summary.lines += 1
-            for event in parser.feed(line):
+            try:
+                events = parser.feed(line)
+            except Exception:  # noqa: BLE001 - a line no reader expected must not end the narration
+                logger.exception("Could not read a line of the agent's output; passed over")
+                continue
+            for event in events:
                 if isinstance(event, TextPiece):
                     # A newer message interrupts with its first words, not when it starts: an agent's
                     # message may hold only a tool call, which should not cut off what is being said.
@@ -360,13 +377,13 @@ class Narrator:
                         messages = {m: t for m, t in messages.items() if m == event.message}
                     current = event.message
                     text = messages.setdefault(event.message, _MessageText(self.options.code))
-                    await release(event.message, text.feed(event.text, at))
+                    await release(event.message, safely(event.message, text.feed, event.text, at))
                 elif isinstance(event, BlockEnd):
                     if event.message in messages:
-                        await release(event.message, messages.pop(event.message).flush())
+                        await release(event.message, safely(event.message, messages.pop(event.message).flush))
                 elif isinstance(event, TurnEnd):
-                    for message, text in messages.items():
-                        await release(message, text.flush())
+                    for message, text in list(messages.items()):
+                        await release(message, safely(message, text.flush))
                     messages.clear()
         self.summary.skipped = dict(parser.skipped)
         await text_q.put(_END)
