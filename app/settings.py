@@ -27,6 +27,8 @@ SCHEMA_VERSION = 2
 
 OUTPUT_FORMATS = ("wav", "flac", "mp3", "m4a")
 THEMES = ("system", "light", "dark")
+NARRATE_ON_NEW = ("queue", "interrupt")
+"""When an agent starts a new message while narrating: finish what is being said, or cut it off."""
 SPEED_RANGE = (0.5, 2.0)
 LOUDNESS_RANGE = (-30.0, -5.0)
 """LUFS; quieter than -30 is inaudible next to other audio, louder than -5 distorts."""
@@ -56,6 +58,10 @@ class Settings:
     theme: str = "system"
     """``system`` follows the OS; ``light`` and ``dark`` force it."""
     play_while_generating: bool = True
+    narrate_file: str = ""
+    """The agent stream file "Narrate Agent Output" follows; empty until the user chooses one."""
+    narrate_on_new: str = "queue"
+    """One of ``NARRATE_ON_NEW``: a new agent message waits for what is being said, or interrupts it."""
     schema_version: int = SCHEMA_VERSION
 
 
@@ -92,6 +98,8 @@ _VALID: dict[str, Callable[[Any], bool] | frozenset[str]] = {
     "hotkey": _is_str,
     "theme": frozenset(THEMES),
     "play_while_generating": _is_bool,
+    "narrate_file": _is_str,
+    "narrate_on_new": frozenset(NARRATE_ON_NEW),
 }
 """A check for every stored field: a predicate, or the set of allowed values."""
 
@@ -109,6 +117,8 @@ def _from_v1(raw: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
+# Fields added since version 2 (narrate_file, narrate_on_new) only add keys with defaults: a version 2 file
+# without them loads unchanged and an older Timbre ignores them, so they need no new schema version.
 _MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_v1}
 """``version -> function`` turning a file of that version into the next version's shape."""
 

@@ -52,6 +52,8 @@ def test_every_field_round_trips(timbre_home):
         hotkey="Ctrl+Alt+Space",
         theme="dark",
         play_while_generating=False,
+        narrate_file=str(timbre_home / "agent.jsonl"),
+        narrate_on_new="interrupt",
     )
     settings.save(prefs)
     assert settings.load() == prefs
@@ -81,6 +83,8 @@ BAD_VALUES = {
     "hotkey": [42, None],
     "theme": ["blue", "Dark", 0, None],
     "play_while_generating": [1, "true", None],
+    "narrate_file": [3, None, ["run.jsonl"]],
+    "narrate_on_new": ["Interrupt", "cut", 1, None],
 }
 
 

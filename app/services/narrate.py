@@ -280,9 +280,12 @@ class Narrator:
         self._cancel.cancel()
         self.queue.clear()
         loop = self._loop
-        if loop is not None and not loop.is_closed():
-            for task in self._tasks:
-                loop.call_soon_threadsafe(task.cancel)
+        if loop is not None:
+            try:
+                for task in self._tasks:
+                    loop.call_soon_threadsafe(task.cancel)
+            except RuntimeError:  # the run ended (its loop closed) meanwhile: nothing left to cancel
+                pass
 
     # --- the stages ----------------------------------------------------------------------------------------
     def _read(

@@ -31,6 +31,7 @@ class Running:
     context: AppContext
     window: MainWindow
     tray: object | None
+    narration: object | None = None
 
 
 def _qapp(argv: Sequence[str]) -> QApplication:
@@ -59,6 +60,9 @@ def build(argv: Sequence[str] = (), with_tray: bool = True) -> Running:
     app.setWindowIcon(app_icon())
     window = MainWindow(context)
     restore_window_state(window)
+    from app.ui.narration import NarrationController
+
+    narration = NarrationController(context, window.lane, dialog_parent=window, parent=window)
     tray = None
     if with_tray:
         from app.ui.tray import TrayController
@@ -76,9 +80,28 @@ def build(argv: Sequence[str] = (), with_tray: bool = True) -> Running:
             tray.show()
             window.keep_running_in_menu_bar = True
             app.setQuitOnLastWindowClosed(False)
+    wire_narration(window, tray, narration)
     window.quitRequested.connect(app.quit)
-    app.aboutToQuit.connect(lambda: _shutdown(window, context))
-    return Running(app, context, window, tray)
+    app.aboutToQuit.connect(lambda: _shutdown(window, context, narration))
+    return Running(app, context, window, tray, narration)
+
+
+def wire_narration(window: MainWindow, tray: Any, narration: Any) -> None:
+    """The narration toggle in the Speech menu and the tray menu; its tooltip on the tray icon; its errors
+    in a message box while the window is up, else as a note from the menu bar."""
+    window.add_narration(narration)
+    if tray is not None:
+        tray.add_narration(narration.actions)
+        narration.runningChanged.connect(lambda _on: tray.set_narrating(narration.status))
+
+    def show_error(message: str) -> None:
+        if window.isVisible() or tray is None or not tray.icon.isVisible():
+            window.show_error(message)
+        else:
+            tray.notify(message)
+        window.statusBar().showMessage(message, 10_000)
+
+    narration.errorRaised.connect(show_error)
 
 
 def _global_shortcut(window: MainWindow, tray: Any, context: AppContext) -> None:
@@ -103,11 +126,13 @@ def _show(window: MainWindow) -> None:
     window.activateWindow()
 
 
-def _shutdown(window: MainWindow, context: AppContext) -> None:
+def _shutdown(window: MainWindow, context: AppContext, narration: Any = None) -> None:
     from app.ui.window_state import save_window_state
 
     if window.isVisible():
         save_window_state(window)
+    if narration is not None:
+        narration.shutdown()  # first: its lane jobs stop before the lane is drained; waits 2 s at most
     window.shutdown()
     context.close()
 

@@ -39,6 +39,8 @@ from app.ui.worker import InferenceLane, JobError
 logger = logging.getLogger(__name__)
 
 WELCOME = "Welcome to Timbre. Everything you hear is made on this computer, and nothing leaves it."
+NARRATE_KEYS = "Ctrl+Shift+N"
+"""Narrate Agent Output on and off (⇧⌘N on macOS, where Qt's Ctrl is the Command key)."""
 REFRESH_MS = 33
 """The waveform redraws at most this often while audio streams in (chunks can come faster)."""
 
@@ -183,7 +185,7 @@ class MainWindow(QMainWindow):
         )
         quit_action.setMenuRole(QAction.MenuRole.QuitRole)
 
-        speech = bar.addMenu("&Speech")
+        speech = self.speech_menu = bar.addMenu("&Speech")
         self.generate_action = self._action(
             speech, "Generate", self.composer.generate, QKeySequence("Ctrl+Return")
         )
@@ -209,6 +211,17 @@ class MainWindow(QMainWindow):
         )
         view.addSeparator()
         self._action(view, "Zoom to Fit", lambda: self.waveform.zoom_to_fit(), QKeySequence("Ctrl+0"))
+
+    def add_narration(self, narration: Any) -> None:
+        """The narration items (a :class:`~app.ui.narration.NarrationController`'s actions) at the end of
+        the Speech menu, ⇧⌘N / Ctrl+Shift+N toggling it; each sentence heard shows in the status bar."""
+        self.speech_menu.addSeparator()
+        narration.toggle_action.setShortcut(QKeySequence(NARRATE_KEYS))
+        for action in narration.actions:
+            self.speech_menu.addAction(action)
+        self.addAction(narration.toggle_action)  # the shortcut works even when the menu bar is hidden
+        narration.sentenceHeard.connect(lambda text: self.statusBar().showMessage(f"» {text}", 5000))
+        narration.messageShown.connect(self._say)
 
     def _action(
         self, menu: Any, text: str, slot: Any, shortcut: Any = None, studio_only: bool = False

@@ -1,5 +1,5 @@
-"""Timbre in the menu bar: a Quick Speak popover and a menu (Quick Speak…, Speak Clipboard, Show Timbre,
-Quit Timbre), so speaking a line never needs the main window.
+"""Timbre in the menu bar: a Quick Speak popover and a menu (Quick Speak…, Speak Clipboard, the narration
+items the app adds, Show Timbre, Quit Timbre), so speaking a line never needs the main window.
 
 The controller works through four callables the app hands it (voice choices, speak, show window, quit),
 so it knows nothing about engines or windows. Everything here is constructible where there is no system
@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QCursor, QGuiApplication, QKeyEvent, QPainter, QPalette
+from PySide6.QtGui import QAction, QCursor, QGuiApplication, QKeyEvent, QPainter, QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -201,7 +201,7 @@ class TrayController(QObject):
         self.menu.setAccessibleName("Timbre")
         self.quick_speak_action = self.menu.addAction("Quick Speak…", self.show_popover)
         self.clipboard_action = self.menu.addAction("Speak Clipboard", self.speak_clipboard)
-        self.menu.addSeparator()
+        self._narration_at = self.menu.addSeparator()  # the narration items go here (add_narration)
         self.show_action = self.menu.addAction("Show Timbre", show_window)
         self.menu.addSeparator()
         self.quit_action = self.menu.addAction("Quit Timbre", quit_app)
@@ -212,6 +212,8 @@ class TrayController(QObject):
         self.popover.set_menu(self.menu)
         self.popover.speakRequested.connect(self._on_speak)
 
+        self._busy = False
+        self._narrating = ""
         self.icon = QSystemTrayIcon(tray_icon(), self)
         self.icon.setToolTip("Timbre")
         self.icon.activated.connect(self._on_activated)
@@ -263,7 +265,24 @@ class TrayController(QObject):
 
     def set_busy(self, busy: bool) -> None:
         self.popover.set_busy(busy)
-        self.icon.setToolTip("Timbre — speaking…" if busy else "Timbre")
+        self._busy = busy
+        self._update_tooltip()
+
+    def add_narration(self, actions: list[QAction]) -> None:
+        """Put the narration items (Narrate Agent Output, Choose Stream File…, Interrupt on New Message)
+        in the menu, in their own group above Show Timbre."""
+        for action in actions:
+            self.menu.insertAction(self._narration_at, action)
+        self.menu.insertSeparator(actions[0])
+
+    def set_narrating(self, status: str) -> None:
+        """``Narrating <file>`` while narration is on (shown in the icon's tooltip), else empty."""
+        self._narrating = status
+        self._update_tooltip()
+
+    def _update_tooltip(self) -> None:
+        notes = [note for note in (self._narrating, "speaking…" if self._busy else "") if note]
+        self.icon.setToolTip("Timbre — " + " · ".join(notes) if notes else "Timbre")
 
     def notify(self, message: str) -> None:
         """A short note from the menu bar (a notification where the tray supports them)."""
