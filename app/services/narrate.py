@@ -243,6 +243,9 @@ class Narrator:
             target=self._read, args=(lines, tee, line_q, self._loop), name="narrate-read", daemon=True
         )
         reader.start()
+        # Load and warm the engine, and open the speakers, while the agent is still thinking: the first
+        # sentence then waits for neither (the executor is one thread, so it queues behind this).
+        self._loop.run_in_executor(self.synth_executor, self._warm)
         stages = [self._parse_stage(line_q, text_q), self._synth_stage(synth_q)]
         if self.translator is not None:
             self._translate_executor = concurrent.futures.ThreadPoolExecutor(
@@ -427,6 +430,19 @@ class Narrator:
                 self._fail(utterance, f"Something went wrong: {exc}")
 
     # --- work done on the synthesis thread --------------------------------------------------------------
+    def _warm(self) -> None:
+        from app.services.sinks import NullSink
+
+        assert self._request is not None
+        try:
+            engine = self.service.registry.get(self._request.engine or "")
+            self.service.registry.load(engine)
+            self.queue.open(engine.capabilities.sample_rate)
+            warm_up = dataclasses.replace(self._request, text="Ready.")
+            self.service.synthesize(warm_up, NullSink(), self._cancel)
+        except Exception:  # noqa: BLE001 - the first sentence meets the same error and reports it plainly
+            logger.info("Warming the engine up failed", exc_info=True)
+
     def _speak(self, utterance: Utterance) -> None:
         assert self._request is not None
         cancel = self._cancel  # taken before the check: an interruption after it cancels this very token
