@@ -35,9 +35,10 @@ from app.core import audio as audio_ops
 from app.core.agent_stream import AgentStreamParser, BlockEnd, TextPiece, TurnEnd
 from app.core.errors import CancelledError, TimbreError
 from app.core.models import CancelToken, SynthesisRequest
+from app.core.pacing import next_chunk_chars
 from app.core.segmenter import SpeechSegmenter
 from app.services.speech_queue import SpeechQueue
-from app.services.synthesis import SynthesisService
+from app.services.synthesis import MAX_CHUNK_CHARS, MIN_CHUNK_CHARS, SynthesisService
 
 logger = logging.getLogger(__name__)
 
@@ -196,6 +197,7 @@ class Narrator:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._by_index: dict[int, Utterance] = {}
+        self._pace = _Pace()
         self.queue.on_started = self._heard
 
     # --- set-up --------------------------------------------------------------------------------------------
@@ -451,8 +453,9 @@ class Narrator:
         request = dataclasses.replace(self._request, text=utterance.text)
         utterance.synth_started_at = self.clock()
         sink = _QueueSink(self.queue, utterance, self.clock)
-        self.service.synthesize(request, sink, cancel)
+        self.service.synthesize(request, sink, cancel, first_chunk_chars=self._pace.first_chunk(self.queue))
         utterance.synth_done_at = self.clock()
+        self._pace.add(len(utterance.text), utterance.synth_done_at - utterance.synth_started_at, utterance)
         self._tell("done", utterance)
 
     # --- helpers -------------------------------------------------------------------------------------------
@@ -484,6 +487,41 @@ class Narrator:
                 self.on_utterance(event, utterance)
             except Exception:
                 logger.exception("on_utterance failed")
+
+
+class _Pace:
+    """How long the next sentence's first piece may be so that it is ready before the audio queued ahead
+    of it runs out, from the engine's speed measured on the sentences so far (see :mod:`app.core.pacing`).
+
+    A sentence made while another plays must be ready when that one ends, or the listener hears a gap: a
+    long sentence after a short one is cut at a clause and its first piece made first.
+    """
+
+    def __init__(self) -> None:
+        self.chars = 0
+        self.compute = 0.0
+        self.audio = 0.0
+
+    def add(self, chars: int, compute: float, utterance: Utterance) -> None:
+        if utterance.audio_seconds > 0 and compute > 0:
+            self.chars += chars
+            self.compute += compute
+            self.audio += utterance.audio_seconds
+
+    def first_chunk(self, queue: SpeechQueue) -> int | None:
+        """A character limit, or None for the service's default (nothing queued: say it at once)."""
+        buffered = queue.queued_seconds
+        if buffered <= 0:
+            return None
+        limit = next_chunk_chars(
+            audio_seconds=self.audio,
+            compute_seconds=self.compute,
+            chars_done=self.chars,
+            played_seconds=self.audio - buffered,  # what is not queued has been heard
+            min_chars=MIN_CHUNK_CHARS,
+            max_chars=MAX_CHUNK_CHARS,
+        )
+        return limit
 
 
 class _QueueSink:

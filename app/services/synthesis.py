@@ -105,8 +105,13 @@ class SynthesisService:
         sink: Sink,
         cancel: CancelToken | None = None,
         progress: ProgressCallback | None = None,
+        first_chunk_chars: int | None = None,
     ) -> SynthesisResult:
-        """Speak ``request`` into ``sink``; raises (after ``sink.abort()``) on error or cancel."""
+        """Speak ``request`` into ``sink``; raises (after ``sink.abort()``) on error or cancel.
+
+        ``first_chunk_chars`` caps the first chunk (default ``FIRST_CHUNK_CHARS``): a caller that knows how
+        little audio is left to play (narration, between sentences) asks for a first piece that will be
+        ready in time."""
         cancel = cancel if cancel is not None else CancelToken()
         engine, voice, text = self.prepare(request)
         rate = engine.capabilities.sample_rate
@@ -132,6 +137,7 @@ class SynthesisService:
                 cancel,
                 progress,
                 result,
+                first_chunk_chars or FIRST_CHUNK_CHARS,
             )
             if result.frames == 0:
                 raise EmptyTextError(f"{engine.name} produced no audio for this text.")
@@ -158,12 +164,13 @@ class SynthesisService:
         cancel: CancelToken,
         progress: ProgressCallback | None,
         result: SynthesisResult,
+        first_chunk_chars: int = FIRST_CHUNK_CHARS,
     ) -> None:
         """The chunk loop: synthesize, join, hand over, and size the next chunk to keep playback ahead."""
         rate = result.sample_rate
         paced = bool(getattr(sink, "realtime", False))  # otherwise chunks grow geometrically (cheaper)
         streaming = engine.capabilities.streaming
-        chunks = iter_chunks(text, first_max_chars=FIRST_CHUNK_CHARS, max_chars=MAX_CHUNK_CHARS)
+        chunks = iter_chunks(text, first_max_chars=first_chunk_chars, max_chars=MAX_CHUNK_CHARS)
         start = time.perf_counter()
         first_audio_at: float | None = None
         waiting = 0.0  # time spent inside sink.write (a full playback buffer), which is not synthesis
