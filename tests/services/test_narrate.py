@@ -223,3 +223,19 @@ def test_a_voice_that_does_not_speak_the_target_language_is_warned_about(service
         "The voice joe speaks en-us, so the translation will sound foreign; "
         "leave out --voice to use a voice of that language."
     ]
+
+
+def test_the_first_piece_of_a_sentence_is_sized_to_be_ready_before_the_queue_runs_dry() -> None:
+    from types import SimpleNamespace
+
+    from app.services.narrate import Utterance, _Pace
+
+    pace = _Pace()
+    queued = SimpleNamespace(queued_seconds=2.0)
+    assert pace.first_chunk(queued) is None  # nothing measured yet: the service's default
+    made = Utterance(0, "m", "x" * 60, "x" * 60, 0, 0.0, 0.0, audio_seconds=4.0)
+    pace.add(60, 2.0, made)  # half real time, 15 characters a second
+    assert pace.first_chunk(queued) == 45  # 0.75 x 2 s of queued audio / 0.5 x 15 chars/s
+    assert pace.first_chunk(SimpleNamespace(queued_seconds=0.0)) is None  # idle: say it at once
+    assert pace.first_chunk(SimpleNamespace(queued_seconds=0.1)) == 40  # never below a clause
+    assert pace.first_chunk(SimpleNamespace(queued_seconds=100.0)) == 400
