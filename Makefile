@@ -36,8 +36,8 @@ run: $(VENV)/.installed
 	$(BIN)/timbre gui
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check app tests benchmarks
-	$(BIN)/ruff format --check app tests benchmarks
+	$(BIN)/ruff check app tests benchmarks packaging setup_py2app.py
+	$(BIN)/ruff format --check app tests benchmarks packaging setup_py2app.py
 
 test: lint $(MLX_VENV)/.installed
 	$(BIN)/python -m pytest
@@ -67,3 +67,9 @@ bench: $(VENV)/.installed-dev
 
 clean:
 	rm -rf $(VENV) $(MLX_VENV) .pytest_cache .ruff_cache
+
+# Linux: a menu launcher for this checkout (~/.local/share/applications/timbre.desktop and its icon),
+# starting $(BIN)/timbre gui.
+.PHONY: desktop
+desktop: $(VENV)/.installed
+	$(BIN)/python packaging/linux/install_desktop.py

@@ -74,7 +74,7 @@ def own_time(service: SynthesisService, request: SynthesisRequest, text: str, re
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--engine", default="piper")
+    parser.add_argument("--engine", default=None, help="default piper (with --translate-to: by language)")
     parser.add_argument("--voice", default=None)
     parser.add_argument("--stream", type=Path, default=STREAM)
     parser.add_argument("--tokens-per-second", type=float, default=60.0)
@@ -84,7 +84,8 @@ def main() -> int:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
-    options = NarrationOptions(voice=args.voice, engine=args.engine, translate_to=args.translate_to)
+    engine_id = args.engine or (None if (args.translate_to or args.voice) else "piper")
+    options = NarrationOptions(voice=args.voice, engine=engine_id, translate_to=args.translate_to)
     narrator = Narrator(options, queue=SpeechQueue(device=ClockStream()))
     request = narrator.prepare()
     load_started = time.perf_counter()
@@ -123,6 +124,7 @@ def main() -> int:
                 "queued_s": round(queued, 3),
                 "own_delay_s": round(delay - queued, 3),
                 "release_s": round(u.released_at - u.text_at, 3),
+                "translate_s": round(u.translate_seconds, 3),
                 "make_s": round(u.first_audio_at - (u.synth_started_at or u.first_audio_at), 3),
                 "engine_s": round(own, 3),
                 "delay_over_engine": round(delay / own, 2),

@@ -83,7 +83,8 @@ def rebuild_pyonly(wheel: Path, out_dir: Path) -> Path:
                 if new_name == f"{new_info}/METADATA":
                     data = data.replace(f"Version: {version}".encode(), f"Version: {new_version}".encode(), 1)
                 elif new_name == f"{new_info}/WHEEL":
-                    lines = [ln for ln in data.decode().splitlines() if not ln.startswith(("Tag:", "Root-Is"))]
+                    old = data.decode().splitlines()
+                    lines = [ln for ln in old if not ln.startswith(("Tag:", "Root-Is"))]
                     lines += ["Root-Is-Purelib: true", "Tag: py3-none-any"]
                     data = ("\n".join(lines) + "\n").encode()
                 dst.writestr(new_name, data)

@@ -43,6 +43,7 @@ def _qapp(argv: Sequence[str]) -> QApplication:
     QCoreApplication.setApplicationVersion(__version__)
     app = QApplication(list(argv))
     app.setApplicationDisplayName("Timbre")
+    app.setDesktopFileName("timbre")  # Wayland matches the window to the launcher (packaging/linux)
     return app
 
 

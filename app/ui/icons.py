@@ -44,7 +44,7 @@ def _draw_wave(painter: QPainter, area: QRectF, colour: QColor, wave: tuple[floa
         painter.drawRoundedRect(QRectF(x, y, width, bar_height), width / 2, width / 2)
 
 
-def _app_pixmap(size: int) -> QPixmap:
+def app_pixmap(size: int) -> QPixmap:
     image = _canvas(size)
     painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -72,7 +72,7 @@ def _app_pixmap(size: int) -> QPixmap:
     return QPixmap.fromImage(image)
 
 
-def _tray_pixmap(size: int) -> QPixmap:
+def tray_pixmap(size: int) -> QPixmap:
     image = _canvas(size)
     painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -91,7 +91,7 @@ def app_icon() -> QIcon:
     """The Dock and window icon. Needs a QGuiApplication, like every pixmap."""
     icon = QIcon()
     for size in APP_SIZES:
-        icon.addPixmap(_app_pixmap(size))
+        icon.addPixmap(app_pixmap(size))
     return icon
 
 
@@ -100,6 +100,6 @@ def tray_icon() -> QIcon:
     """The menu-bar icon: a monochrome template that macOS tints for light and dark menu bars."""
     icon = QIcon()
     for size in TRAY_SIZES:
-        icon.addPixmap(_tray_pixmap(size))
+        icon.addPixmap(tray_pixmap(size))
     icon.setIsMask(True)
     return icon
