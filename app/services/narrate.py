@@ -254,6 +254,7 @@ class Narrator:
                 1, thread_name_prefix="translate"
             )
             stages.insert(1, self._translate_stage(text_q, synth_q))
+            self._loop.run_in_executor(self._translate_executor, self._warm_translator)
         self._tasks = [asyncio.ensure_future(stage) for stage in stages]
         if self._stop.is_set():  # stopped while starting up
             for task in self._tasks:
@@ -432,6 +433,12 @@ class Narrator:
                 self._fail(utterance, f"Something went wrong: {exc}")
 
     # --- work done on the synthesis thread --------------------------------------------------------------
+    def _warm_translator(self) -> None:
+        try:
+            self.translator.translate("Ready.", *self._pair)
+        except Exception:  # noqa: BLE001 - the first sentence meets the same error and reports it plainly
+            logger.info("Warming the translator up failed", exc_info=True)
+
     def _warm(self) -> None:
         from app.services.sinks import NullSink
 
