@@ -51,13 +51,23 @@ def follow_file(
     """Complete lines appended to ``path`` from now on (or from its start), until ``stop`` is set.
 
     Like ``tail -F``: waits for the file to appear, holds a line until its newline arrives, starts again
-    from the top when the file is truncated or replaced (an agent run writing a fresh file).
+    from the top when the file is truncated or replaced (an agent run writing a fresh file). "From now
+    on" means from the file's size when this is called, so nothing written meanwhile is missed; a file
+    that appears later is new from its first line.
     """
     target = Path(path).expanduser()
+    try:
+        start = 0 if from_start else target.stat().st_size
+    except FileNotFoundError:
+        start = 0
+    return _follow(target, stop, start, poll)
+
+
+def _follow(target: Path, stop: threading.Event, start: int, poll: float) -> Iterator[bytes]:
     handle: BinaryIO | None = None
     identity: tuple[int, int] | None = None
     partial = b""
-    first = target.exists()  # a file that appears later is new from its first line
+    first = True
     try:
         while not stop.is_set():
             if handle is None:
@@ -68,8 +78,8 @@ def follow_file(
                     continue
                 info = os.fstat(handle.fileno())
                 identity = (info.st_dev, info.st_ino)
-                if first and not from_start:
-                    handle.seek(0, os.SEEK_END)
+                if first and start <= info.st_size:
+                    handle.seek(start)
                 first, partial = False, b""
             chunk = handle.read(1 << 16)
             if chunk:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,11 +19,13 @@ class Follower:
     def __init__(self, path: Path, from_start: bool = False) -> None:
         self.stop = threading.Event()
         self.lines: queue.Queue[bytes] = queue.Queue()
-        self.thread = threading.Thread(target=self._run, args=(path, from_start), daemon=True)
+        # Called here, read on the thread: "from now on" is fixed when following begins.
+        source = follow_file(path, self.stop, from_start=from_start, poll=0.01)
+        self.thread = threading.Thread(target=self._run, args=(source,), daemon=True)
         self.thread.start()
 
-    def _run(self, path: Path, from_start: bool) -> None:
-        for line in follow_file(path, self.stop, from_start=from_start, poll=0.01):
+    def _run(self, source: Iterator[bytes]) -> None:
+        for line in source:
             self.lines.put(line)
 
     def next(self, timeout: float = 3.0) -> bytes:
@@ -55,6 +58,8 @@ def stream(tmp_path: Path) -> Path:
 def test_only_lines_written_after_it_starts_and_partial_lines_wait(stream: Path) -> None:
     stream.write_bytes(b'{"old": 1}\n')
     follower = Follower(stream)
+    append(stream, b'{"at once": 0}\n')  # written before the thread has even opened the file
+    assert follower.next() == b'{"at once": 0}\n'
     assert follower.nothing_for(0.1)  # the old line is not replayed
     append(stream, b'{"new": ')
     assert follower.nothing_for(0.1)  # half a line is held
