@@ -111,6 +111,11 @@ class SpeechSegmenter:
         start = self._raw_offset(self._pending_from())
         return "".join(self._raw)[start - self._raw_start :]
 
+    @property
+    def pending_chars(self) -> int:
+        """``len(pending)`` without building the string: the narrator asks after every line it reads."""
+        return self._raw_start + self._raw_size - self._raw_offset(self._pending_from())
+
     def feed(self, text: str) -> list[str]:
         """Append ``text``; return the sentences now known to be complete, in order."""
         if text:

@@ -139,7 +139,7 @@ class _MessageText:
         of one release share it: they are dated by the last of them, never too early)."""
         if not sentences:
             return []
-        consumed = (self.ends[-1] if self.ends else 0) - len(self.segmenter.pending)
+        consumed = (self.ends[-1] if self.ends else 0) - self.segmenter.pending_chars
         if consumed <= 0 or not self.times:
             return [(sentence, self.times[-1] if self.times else time.monotonic()) for sentence in sentences]
         position = consumed - 1
@@ -359,7 +359,8 @@ class Narrator:
                 return []
 
         while True:
-            idle = self.options.idle_flush if any(m.segmenter.pending for m in messages.values()) else None
+            waiting = any(m.segmenter.pending_chars for m in messages.values())
+            idle = self.options.idle_flush if waiting else None
             try:
                 item = await asyncio.wait_for(line_q.get(), idle) if idle else await line_q.get()
             except TimeoutError:

@@ -296,6 +296,7 @@ def test_pending_is_always_a_suffix_of_what_was_fed(reply: str) -> None:
             fed += piece
             segmenter.feed(piece)
             assert fed.endswith(segmenter.pending)
+            assert segmenter.pending_chars == len(segmenter.pending)
         segmenter.flush()
         assert segmenter.pending == ""
 
